@@ -1,0 +1,1 @@
+//! The debhelper side (Dh_Lib subset).

@@ -1,0 +1,1 @@
+//! The runtime: invoke-run and finish-default.
