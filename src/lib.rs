@@ -5,6 +5,7 @@
 #![deny(missing_docs)]
 
 pub mod builder;
+pub mod cli;
 pub mod debhelper;
 pub mod fsx;
 pub mod maint;
