@@ -1,0 +1,126 @@
+# Shared by tests/e2e/run and scripts/main-job: building the project's
+# packages and the example, without touching the host's dpkg database.
+# Source it from bash; it expects $repo (the checkout) and $work (a scratch
+# directory that the caller removes).
+
+# Prints a one-line note to stderr.
+note() {
+	echo "e2e: $*" >&2
+}
+
+fail() {
+	echo "e2e: FAIL: $*" >&2
+	exit 1
+}
+
+# Runs a long command quietly, showing its log only if it fails.
+quietly() {
+	local log=$1
+	shift
+	if ! "$@" >"$log" 2>&1; then
+		tail -n 60 "$log" >&2
+		fail "'$*' failed (last 60 lines of $log above)"
+	fi
+}
+
+# Builds servicebuilder and dh-servicebuilder from a copy of the checkout
+# (so that dpkg-buildpackage writes into $work, not next to the checkout),
+# reusing the checkout's cargo target directory for speed. Sets $deb_dir.
+build_project_debs() {
+	local src=$work/project/servicebuilder
+	mkdir -p "$src"
+	# What git would check out, plus uncommitted work, minus build output.
+	tar -C "$repo" --exclude=./target --exclude=./.git -cf - . | tar -C "$src" -xf -
+	note "building servicebuilder and dh-servicebuilder (dpkg-buildpackage -us -uc -b; log in $work/project/build.log)"
+	(
+		cd "$src"
+		export CARGO_TARGET_DIR=$repo/target/deb
+		export DEB_BUILD_OPTIONS="nocheck ${DEB_BUILD_OPTIONS:-}"
+		quietly "$work/project/build.log" dpkg-buildpackage -us -uc -b
+		quietly "$work/project/source.log" dpkg-buildpackage -us -uc -S
+	)
+	deb_dir=$work/project
+	rt_deb=$(ls "$deb_dir"/servicebuilder_*.deb)
+	dh_deb=$(ls "$deb_dir"/dh-servicebuilder_*.deb)
+	[ -f "$rt_deb" ] && [ -f "$dh_deb" ] || fail "dpkg-buildpackage made no servicebuilder/dh-servicebuilder .deb in $deb_dir"
+}
+
+# lintian on both binary packages: no error, no warning.
+lint_project_debs() {
+	local out=$work/project/lintian.txt
+	lintian --fail-on error,warning "$rt_deb" "$dh_deb" >"$out" 2>&1 || {
+		cat "$out" >&2
+		fail "lintian reports errors or warnings on the project's packages (above)"
+	}
+	if grep -E '^[EW]: ' "$out" >&2; then
+		fail "lintian reports errors or warnings on the project's packages (above)"
+	fi
+}
+
+# Makes dh-servicebuilder usable for building the example without
+# installing it on the host: the package is unpacked into $work/dh, put on
+# PATH and PERL5LIB, and a copy of the host's dpkg status that also lists it
+# lets dpkg-checkbuilddeps prove that the example's
+# `Build-Depends: dh-sequence-servicebuilder` is satisfied by it.
+stage_dh_servicebuilder() {
+	local dh=$work/dh
+	mkdir -p "$dh/root" "$dh/admin/updates"
+	dpkg-deb -x "$dh_deb" "$dh/root"
+	{
+		cat /var/lib/dpkg/status
+		echo
+		dpkg-deb -f "$dh_deb" | sed '/^Package:/a Status: install ok installed'
+	} >"$dh/admin/status"
+	: >"$dh/admin/available"
+	dh_path=$dh/root/usr/bin:$PATH
+	dh_perl5lib=$dh/root/usr/share/perl5${PERL5LIB:+:$PERL5LIB}
+	dh_admindir=$dh/admin
+}
+
+# Builds a copy of examples/greeter.
+#   build_example VERSION ONUPGRADE [PREINST_PROBE]
+# VERSION is the Debian version; ONUPGRADE replaces greeter's onupgrade;
+# with PREINST_PROBE=yes the copy gets a preinst that records the state of
+# greeter at that moment (after the old package's prerm ran) in
+# /run/greeter-e2e/preinst-stat. Prints the path of the .deb.
+build_example() {
+	local version=$1 onupgrade=$2 probe=${3:-no}
+	local dir=$work/example/$version
+	mkdir -p "$dir"
+	cp -a "$repo/examples/greeter" "$dir/greeter"
+	local src=$dir/greeter
+	if [ "$version" != "$(cd "$src" && dpkg-parsechangelog -S Version)" ]; then
+		{
+			printf 'greeter (%s) unstable; urgency=medium\n\n' "$version"
+			printf '  * e2e variant: onupgrade=%s.\n\n' "$onupgrade"
+			printf ' -- Servicebuilder Example <servicebuilder@example.org>  %s\n\n' "$(date -R)"
+			cat "$src/debian/changelog"
+		} >"$src/debian/changelog.new"
+		mv "$src/debian/changelog.new" "$src/debian/changelog"
+	fi
+	grep -q '^  onupgrade: restart$' "$src/debian/greeter.runit.yaml" ||
+		fail "examples/greeter/debian/greeter.runit.yaml no longer says 'onupgrade: restart' for greeter; update build_example"
+	sed -i "s/^  onupgrade: restart\$/  onupgrade: $onupgrade/" "$src/debian/greeter.runit.yaml"
+	if [ "$probe" = yes ]; then
+		cat >"$src/debian/greeter.preinst" <<-'EOF'
+			#!/bin/sh
+			set -e
+			# e2e probe: what the old package's prerm left behind.
+			if [ "$1" = upgrade ]; then
+				mkdir -p /run/greeter-e2e
+				cat /etc/sv/greeter/supervise/stat >/run/greeter-e2e/preinst-stat 2>/dev/null ||
+					echo "no supervise/stat" >/run/greeter-e2e/preinst-stat
+			fi
+			#DEBHELPER#
+			exit 0
+		EOF
+	fi
+	(
+		cd "$src"
+		PATH=$dh_path PERL5LIB=$dh_perl5lib quietly "$dir/checkbuilddeps.log" \
+			dpkg-checkbuilddeps --admindir="$dh_admindir"
+		PATH=$dh_path PERL5LIB=$dh_perl5lib quietly "$dir/build.log" \
+			dpkg-buildpackage -us -uc -b -d
+	)
+	ls "$dir"/greeter_"${version#*:}"_all.deb
+}
