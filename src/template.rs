@@ -751,11 +751,14 @@ fn explain(raw: &str) -> String {
         None => raw,
     };
     let mut msg = msg.to_owned();
-    if let Some(rest) = msg.strip_prefix("unknown field `") {
+    if let Some(at) = msg.find("unknown field `") {
+        let rest = &msg[at + "unknown field `".len()..];
         if let Some(end) = rest.find('`') {
-            let unknown = &rest[..end];
-            if let Some(best) = closest(unknown, FIELD_NAMES) {
-                msg.push_str(&format!("; did you mean `{best}`?"));
+            let unknown = rest[..end].to_owned();
+            if let Some(best) = closest(&unknown, FIELD_NAMES) {
+                // The suggestion replaces serde's list of all 22 fields.
+                msg.truncate(at);
+                msg.push_str(&format!("unknown field `{unknown}`; did you mean `{best}`?"));
             }
         }
     }
