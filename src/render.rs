@@ -270,8 +270,31 @@ fn log_script(name: &str, t: &ServiceTemplate, opts: &RenderOptions) -> Option<S
     if sleep > 0 {
         s.push_str(&format!("sleep {sleep}\n"));
     }
-    s.push_str(&exec_line("", log));
+    s.push_str(&exec_line("", &with_log_dir(log)));
     Some(s)
+}
+
+/// The original servicebuilder's example says `log: svlogd -tt`, which
+/// svlogd refuses without a directory: a bare svlogd logs into `./main`
+/// (the directory staging creates).
+fn with_log_dir(log: &Command) -> Command {
+    let is_bare_svlogd = |words: &[&str]| {
+        words
+            .first()
+            .is_some_and(|p| p.rsplit('/').next() == Some("svlogd"))
+            && words[1..].iter().all(|w| w.starts_with('-'))
+    };
+    match log {
+        Command::Argv(v) if is_bare_svlogd(&v.iter().map(String::as_str).collect::<Vec<_>>()) => {
+            let mut v = v.clone();
+            v.push("./main".into());
+            Command::Argv(v)
+        }
+        Command::Shell(line) if is_bare_svlogd(&line.split_whitespace().collect::<Vec<_>>()) => {
+            Command::Shell(format!("{} ./main", line.trim()))
+        }
+        other => other.clone(),
+    }
 }
 
 #[cfg(test)]
@@ -344,6 +367,15 @@ mod tests {
             "#!/bin/sh\nsleep 5\nexec svlogd -tt ./main\n"
         );
         assert!(e.iter().any(|e| e.path.as_os_str() == "log/main"));
+    }
+
+    #[test]
+    fn a_bare_svlogd_logs_into_main() {
+        let e = render("sshd: {run: sshd -fg, log: svlogd -tt, logsleep: 5}\n");
+        assert_eq!(
+            text(&e, "log/run"),
+            "#!/bin/sh\nsleep 5\nexec svlogd -tt ./main\n"
+        );
     }
 
     #[test]
