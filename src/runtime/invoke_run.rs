@@ -1,0 +1,301 @@
+//! `invoke-run`: the runscript interpreter.
+//!
+//! runsv executes `./run`; its first line names this program, so the kernel
+//! calls `invoke-run ./run` (or `env invoke-run ./run`) with the service
+//! directory as the current directory. The steps, in order:
+//!
+//! 1. usage without an argument; refuse a directory without an executable `run`;
+//! 2. export `NAME` (and `PWD`, as the shell does);
+//! 3. ask `/usr/sbin/policy-rc.d NAME start`: 101 denies the start;
+//! 4. the package is removed but not purged, or the daemon binary named in
+//!    `.meta/bin` is missing: "binary not installed";
+//! 5. `/etc/default/runit`, then `/etc/default/NAME`, every assignment exported;
+//! 6. the envdirs `conf/` then `env/` (chpst's rules), over the defaults;
+//! 7. hand over from an executable `/etc/init.d/NAME`;
+//! 8. `exec /bin/sh DIR/run`: the shell ignores the first line as a comment.
+//!
+//! Refusals take the service down by writing `d` to `supervise/control`
+//! and exit 0, so runsv does not restart it. Nothing is forked unless a
+//! policy-rc.d, a defaults file that needs a shell, or an init script exists.
+
+use std::ffi::{CString, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use nix::sys::signal::{SigHandler, Signal, signal};
+use nix::unistd::{AccessFlags, access};
+
+use super::defaults_file;
+use super::env::Env;
+use super::envdir;
+use super::say;
+use super::service::Service;
+use super::{DEFAULT_DIR, INIT_D, POLICY_RC_D, RUNIT_META, RUNIT_SV, SH, START_STOP_DAEMON};
+
+/// Exit code of a runscript whose configuration test or early setup failed
+/// (finish-default takes the service down on it).
+pub const EXIT_SETUP_FAILED: i32 = 162;
+
+/// The usage text, printed on stderr when no argument is given.
+pub const USAGE: &str = "\
+usage: invoke-run ./run
+invoke-run interprets runit run scripts. Name it on the first line of
+/etc/sv/NAME/run, as #!/usr/lib/servicebuilder/invoke-run (or through
+#!/usr/bin/env); runsv then runs it from the service directory.
+See invoke-run(8).";
+
+/// What invoke-run decided.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Exit with this code.
+    Exit(i32),
+    /// Replace this process: `argv[0]` is the program.
+    Exec {
+        /// The program and its arguments.
+        argv: Vec<OsString>,
+        /// The complete environment.
+        env: Env,
+    },
+}
+
+/// Run invoke-run with `args` (`args[0]` is the program name) and return the
+/// process exit code when it does not `exec`.
+pub fn main(args: &[OsString]) -> i32 {
+    match decide(args) {
+        Outcome::Exit(code) => code,
+        Outcome::Exec { argv, env } => exec(&argv, &env),
+    }
+}
+
+/// Everything up to the final `exec`.
+pub fn decide(args: &[OsString]) -> Outcome {
+    if args.len() < 2 {
+        say::err(USAGE);
+        return Outcome::Exit(1);
+    }
+    let mut env = Env::from_process();
+    let service = match Service::current(&env) {
+        Ok(s) => s,
+        Err(e) => {
+            say::log(&format!(
+                "invoke-run: error: cannot determine the service directory: {e}"
+            ));
+            return Outcome::Exit(1);
+        }
+    };
+    let run = service.dir.join("run");
+    if access(&run, AccessFlags::X_OK).is_err() {
+        say::log(&format!(
+            "invoke-run: error: {} does not exist or is not executable",
+            run.display()
+        ));
+        say::err(USAGE);
+        return Outcome::Exit(1);
+    }
+    let name = service.name_lossy().into_owned();
+    env.set("PWD", service.dir.as_os_str());
+    env.set("NAME", service.name.clone());
+
+    if policy_denies(&service, &env) {
+        say::log("action denied by policy-rc.d");
+        return down_and_exit(&service);
+    }
+
+    if binary_missing(&service) {
+        say::log(&format!("invoke-run: {name} binary not installed"));
+        return down_and_exit(&service);
+    }
+
+    let runit_defaults = Path::new(DEFAULT_DIR).join("runit");
+    if let Err(e) = defaults_file::apply(&runit_defaults, &mut env, true) {
+        return setup_failed(&service, &e.to_string());
+    }
+    if !service.name.is_empty() {
+        let own = Path::new(DEFAULT_DIR).join(&service.name);
+        if let Err(e) = defaults_file::apply(&own, &mut env, false) {
+            return setup_failed(&service, &e.to_string());
+        }
+    }
+
+    let mut changes = Vec::new();
+    for sub in ["conf", "env"] {
+        match envdir::read(&service.dir.join(sub)) {
+            Ok((c, warnings)) => {
+                for w in warnings {
+                    say::log(&format!("invoke-run: warning: {w}"));
+                }
+                changes.extend(c);
+            }
+            Err(e) => return setup_failed(&service, &e.to_string()),
+        }
+    }
+
+    if let Some(outcome) = hand_over_from_sysv(&service, &env) {
+        return outcome;
+    }
+
+    envdir::apply(&changes, &mut env);
+    Outcome::Exec {
+        argv: vec![OsString::from(SH), run.into_os_string()],
+        env,
+    }
+}
+
+/// Ask policy-rc.d, as invoke-rc.d does: only 101 ("action forbidden")
+/// denies; 0, 104 and anything else let the start go on.
+fn policy_denies(service: &Service, env: &Env) -> bool {
+    if access(POLICY_RC_D, AccessFlags::X_OK).is_err() {
+        return false;
+    }
+    let status = Command::new(POLICY_RC_D)
+        .arg(&service.name)
+        .arg("start")
+        .env_clear()
+        .envs(env.iter())
+        .status();
+    matches!(status, Ok(s) if s.code() == Some(101))
+}
+
+/// dh-runit's "removed but not purged" test, then the daemon binary that
+/// `.meta/bin` names.
+fn binary_missing(service: &Service) -> bool {
+    let is_file = |p: &Path| std::fs::metadata(p).is_ok_and(|m| m.is_file());
+    let is_dir = |p: &Path| std::fs::metadata(p).is_ok_and(|m| m.is_dir());
+    if is_file(&service.dir.join(".meta/installed"))
+        && !is_file(&Path::new(RUNIT_META).join(&service.name).join("installed"))
+        && !is_dir(&Path::new(RUNIT_SV).join(&service.name))
+    {
+        return true;
+    }
+    // As Debian's `$(cat .meta/bin)`: the whole file, trailing newlines cut;
+    // an unreadable file means "unknown", an empty one means "missing".
+    let Ok(mut bin) = std::fs::read(service.dir.join(".meta/bin")) else {
+        return false;
+    };
+    while bin.last() == Some(&b'\n') {
+        bin.pop();
+    }
+    bin.is_empty() || !Path::new(std::ffi::OsStr::from_bytes(&bin)).exists()
+}
+
+/// The sysv hand-over. `None` means go on with the start.
+fn hand_over_from_sysv(service: &Service, env: &Env) -> Option<Outcome> {
+    if service.name.is_empty() {
+        return None;
+    }
+    let script = Path::new(INIT_D).join(&service.name);
+    if access(&script, AccessFlags::X_OK).is_err() {
+        return None;
+    }
+    let noreplace = Path::new(RUNIT_META)
+        .join(&service.name)
+        .join("noreplace")
+        .is_file()
+        || service.dir.join(".meta/noreplace").is_file();
+    if noreplace && sysv_status(&script, env) {
+        say::log(&format!(
+            "invoke-run: {} is running under {} and is marked noreplace: the runit service stays down until it is stopped by hand",
+            service.name_lossy(),
+            script.display()
+        ));
+        return Some(down_and_exit(service));
+    }
+    // A symlinked init script is most likely a link to sv itself, and a
+    // symlinked start-stop-daemon is runit-init's diversion: stopping
+    // through either would stop this very service.
+    let is_link = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink());
+    if is_link(&script) || is_link(Path::new(START_STOP_DAEMON)) {
+        return None;
+    }
+    let status = Command::new(&script)
+        .args(["stop", "--force-sysv"])
+        .env_clear()
+        .envs(env.iter())
+        .stdout(Stdio::null())
+        .status();
+    match status {
+        Ok(s) if s.success() => {}
+        Ok(s) => say::log(&format!(
+            "invoke-run: warning: {} stop --force-sysv failed ({s}); starting {} anyway",
+            script.display(),
+            service.name_lossy()
+        )),
+        Err(e) => say::log(&format!(
+            "invoke-run: warning: cannot run {} stop: {e}; starting {} anyway",
+            script.display(),
+            service.name_lossy()
+        )),
+    }
+    None
+}
+
+fn sysv_status(script: &Path, env: &Env) -> bool {
+    Command::new(script)
+        .args(["status", "--force-sysv"])
+        .env_clear()
+        .envs(env.iter())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Take the service down and exit 0 (1 when runsv could not be told).
+fn down_and_exit(service: &Service) -> Outcome {
+    // runsv answers `d` with TERM to the run process, which is this one:
+    // ignoring it lets this refusal end as a clean exit 0, not "killed by
+    // signal 15", which finish-default would report as an error.
+    // SAFETY: SIG_IGN installs no handler code.
+    let _ = unsafe { signal(Signal::SIGTERM, SigHandler::SigIgn) };
+    match super::control::take_down(&service.dir) {
+        Ok(()) => Outcome::Exit(0),
+        Err(e) => {
+            say::err(&format!(
+                "invoke-run: warning: cannot take {} down: {e}",
+                service.name_lossy()
+            ));
+            Outcome::Exit(1)
+        }
+    }
+}
+
+/// An error in the defaults or the envdir: report it, take the service
+/// down so that it does not restart every second, and exit 162.
+fn setup_failed(service: &Service, detail: &str) -> Outcome {
+    let name = service.name_lossy();
+    say::log(&format!("invoke-run: error in {name}: {detail}"));
+    // A finish file (finish-default, Debian's finish-default or
+    // finish-exec) prints the standard line for 162; without one, do it here.
+    if !service.dir.join("finish").exists() {
+        say::log(&format!(
+            "invoke-run: ERROR {EXIT_SETUP_FAILED} in {name}: configtest or early setup failed"
+        ));
+    }
+    match down_and_exit(service) {
+        Outcome::Exit(0) => Outcome::Exit(EXIT_SETUP_FAILED),
+        other => other,
+    }
+}
+
+/// Replace this process with `argv`. Returns only on failure, with 111 as
+/// chpst and runsv use for "cannot run".
+fn exec(argv: &[OsString], env: &Env) -> i32 {
+    let to_c = |s: &OsString| CString::new(s.as_bytes()).ok();
+    let args: Option<Vec<CString>> = argv.iter().map(to_c).collect();
+    let Some(args) = args else {
+        say::log("invoke-run: error: the service path contains a NUL byte");
+        return 111;
+    };
+    // Rust's runtime ignores SIGPIPE; the run script and its daemon must
+    // start with the default action, as under Debian's shell interpreter.
+    // SAFETY: SIG_DFL installs no handler code.
+    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
+    let envp = env.to_envp();
+    let err = nix::unistd::execve(&args[0], &args, &envp).unwrap_err();
+    say::log(&format!(
+        "invoke-run: error: cannot execute {}: {err}",
+        PathBuf::from(&argv[0]).display()
+    ));
+    111
+}

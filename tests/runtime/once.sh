@@ -1,0 +1,28 @@
+#!/bin/sh
+# Usage: once.sh NAME OUT
+#
+# Inside the namespace of ns.sh: supervise /etc/service/NAME with a real
+# runsv in the environment of Debian's /etc/runit/2 (PATH only), start the
+# service once ('o'), wait until its finish script has written OUT/finished
+# and runsv reports it down, then tell runsv to exit. runsv's stdout and
+# stderr (the run script's, when there is no log service) go to OUT/stdout
+# and OUT/stderr.
+set -eu
+name=$1 out=$2
+env - PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+	runsv "/etc/service/$name" >"$out/stdout" 2>"$out/stderr" &
+runsv=$!
+sv=/etc/service/$name
+stop() { printf x >"$sv/supervise/control" 2>/dev/null || kill "$runsv" 2>/dev/null || true; wait "$runsv" || true; }
+trap stop EXIT
+i=0
+until [ -p "$sv/supervise/ok" ] && [ -s "$sv/supervise/stat" ]; do
+	i=$((i + 1)); [ $i -lt 500 ] || { echo "runsv did not start" >&2; exit 1; }
+	sleep 0.01
+done
+printf o >"$sv/supervise/control"
+i=0
+until [ -e "$out/finished" ] && [ "$(cat "$sv/supervise/stat")" = down ]; do
+	i=$((i + 1)); [ $i -lt 1000 ] || { echo "service did not finish" >&2; exit 1; }
+	sleep 0.01
+done
