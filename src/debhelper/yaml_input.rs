@@ -1,0 +1,98 @@
+//! The YAML input, `debian/PACKAGE.runit.yaml` (and `debian/runit.yaml` for
+//! the main package): a map from service name to template, rendered by
+//! [`crate::render`] into `etc/sv/NAME`.
+//!
+//! YAML files are read as they are: they are neither executed (even when
+//! executable) nor subject to debhelper's `${…}` substitution, because the
+//! template language has its own quoting and `$` is common in shell lines.
+
+use std::path::Path;
+
+use super::install::{Op, PackagePlan, PlannedService};
+use super::messages::{DhError, warning};
+use crate::render::{EntryKind, RenderOptions, render_service};
+use crate::template::{lint, parse_templates};
+
+/// Plan the services of one YAML file (`rel` is relative to `root`).
+pub fn plan_file(root: &Path, rel: &str, plan: &mut PackagePlan) -> Result<(), DhError> {
+    let bytes =
+        std::fs::read(root.join(rel)).map_err(|e| DhError(format!("cannot read {rel}: {e}")))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        DhError(format!(
+            "{rel}: not UTF-8 text (byte {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
+    let templates = parse_templates(&text, Path::new(rel)).map_err(|e| DhError(e.to_string()))?;
+    for w in lint(&templates) {
+        warning(&format!("{rel}: service {}: {}", w.service, w.message));
+    }
+    let tmp = plan.tmp.clone();
+    let pkg = plan.package.clone();
+    for (name, t) in &templates {
+        plan.add_service(PlannedService {
+            name: name.clone(),
+            origin: rel.to_string(),
+            enable: t.enable,
+            onupgrade: t.onupgrade,
+            scripts: true,
+            in_etc: true,
+        })?;
+        let sv = format!("{tmp}/etc/sv/{name}");
+        let entries = render_service(name, t, &RenderOptions::debian());
+        let mut has_meta = false;
+        for e in entries {
+            let rel_path = e.path.to_string_lossy().into_owned();
+            let path = if rel_path.is_empty() {
+                sv.clone()
+            } else {
+                format!("{sv}/{rel_path}")
+            };
+            has_meta |= rel_path == ".meta";
+            plan.ops.push(match e.kind {
+                EntryKind::Dir { mode } => Op::Dir { path, mode },
+                EntryKind::File { contents, mode } => Op::Write {
+                    path,
+                    contents,
+                    mode,
+                },
+                EntryKind::Symlink { target } => Op::Symlink {
+                    path,
+                    target: target.to_string_lossy().into_owned(),
+                },
+            });
+        }
+        if !has_meta {
+            plan.ops.push(Op::Dir {
+                path: format!("{sv}/.meta"),
+                mode: 0o755,
+            });
+        }
+        let empty = |path: String| Op::Write {
+            path,
+            contents: Vec::new(),
+            mode: 0o644,
+        };
+        plan.ops.push(empty(format!("{sv}/.meta/installed")));
+        plan.ops.push(Op::Write {
+            path: format!("{sv}/.meta/servicebuilder"),
+            contents: format!("package {pkg}\n").into_bytes(),
+            mode: 0o644,
+        });
+        plan.ops.push(empty(format!(
+            "{tmp}/usr/share/runit/meta/{name}/installed"
+        )));
+        if t.default_log {
+            plan.ops.push(Op::Dir {
+                path: format!("{tmp}/var/log/runit/{name}"),
+                mode: 0o755,
+            });
+        }
+        plan.ops.push(Op::Dir {
+            path: format!("{tmp}/etc/runit/runsvdir/default"),
+            mode: 0o755,
+        });
+        plan.declared.insert(name.clone(), t.clone());
+    }
+    Ok(())
+}
