@@ -6,6 +6,9 @@ use std::ops::Deref;
 use crate::builder::ServiceBuilder;
 use crate::render::RenderOptions;
 
+mod sv_doubles;
+pub use sv_doubles::*;
+
 /// A [`ServiceBuilder`] on three fresh temporary roots, removed when it is
 /// dropped (the seed's `FakeServiceBuilder`, with `Drop` instead of
 /// `Cleanup()`).
