@@ -1,0 +1,17 @@
+//! The `servicebuilder` command and the builder library, as a user sees
+//! them: the seed package's own tests ported, plus what this project adds.
+
+#[path = "cli/activate.rs"]
+mod activate;
+#[path = "cli/bad_input.rs"]
+mod bad_input;
+#[path = "cli/check_render.rs"]
+mod check_render;
+#[path = "cli/compat.rs"]
+mod compat;
+#[path = "cli/fixture.rs"]
+mod fixture;
+#[path = "cli/prune.rs"]
+mod prune;
+#[path = "cli/quoting.rs"]
+mod quoting;
