@@ -13,6 +13,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// rebuilt (see `rebuild`).
 #[derive(Debug, Parser)]
 #[command(name = "servicebuilder", version, propagate_version = true)]
+#[command(after_long_help = AFTER_LONG_HELP)]
 #[command(args_conflicts_with_subcommands = false)]
 pub struct Cli {
     /// The three roots, shared by every subcommand.
@@ -27,6 +28,50 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Cmd>,
 }
+
+/// The man page's closing sections: files, exit codes, compatibility.
+const AFTER_LONG_HELP: &str = "\
+FILES
+  /etc/servicebuilder.d/NAME.yaml   template sets (config root)
+  /etc/sv/SERVICE/                  staged service directories (staging root)
+  /etc/service/SERVICE              links that runsvdir follows (runit root)
+  /usr/share/servicebuilder/PKG.yaml  services declared by installed packages
+  SERVICE/.meta/servicebuilder      ownership marker; prune only removes links
+                                    to, and directories with, this marker
+  STAGING/.servicebuilder.lock      taken by activate, rebuild and prune
+
+EXIT STATUS
+  0  success
+  1  failure: bad template (the message names file, line and column), a
+     refused change, an I/O error; rebuild: at least one file failed (the
+     others were still rebuilt)
+  2  usage error
+  3  runsv not running for the service (status, start, stop, restart, once)
+  4  timed out waiting for the wanted state
+  5  stop/restart had to kill the service after the timeout
+  6  supervise/ok missing: no runsv ever supervised the service
+
+COMPATIBILITY WITH THE ORIGINAL SERVICEBUILDER
+  `servicebuilder -c CONF_DIR -s STAGING -d INSTALL` with no subcommand
+  rebuilds every service of every *.yaml file in CONF_DIR, as the original
+  did; `rebuild` is the same with a name, and `--prune` then removes what no
+  file declares. Files not ending in .yaml are ignored. `run`, `log` and
+  `finish` may be strings (shell command lines that get `exec` in front, as
+  the original wrote them) or lists (exact argvs, quoted byte for byte).
+  Differences from the original: one bad file is reported (file, line,
+  column) and the exit status is 1, but the other files are still rebuilt;
+  unknown keys and duplicated keys are errors instead of being ignored;
+  files are only rewritten when their content changes; a bare `svlogd`
+  log command (the original README's `log: svlogd -tt`) logs into ./main,
+  which is created; `sleep` and `logsleep` default to 2 seconds; stderr goes
+  to the log (`exec 2>&1`) unless `stderr_to_log: false`; prune only ever
+  removes what servicebuilder made; `check` warns about commands that put
+  themselves in the background.
+
+SEE ALSO
+  servicebuilder.yaml(5), dh_servicebuilder(1), invoke-run(8),
+  finish-default(8), runsvdir(8), runsv(8), sv(8), chpst(8)
+";
 
 /// Where templates, staged services and runsvdir's links live.
 #[derive(Debug, Clone, Args)]
@@ -67,7 +112,7 @@ pub struct RootArgs {
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
     /// Write FILE as the template set NAME, stage its services and link them
-    /// into the runit root (the seed's Activate). An empty map removes the
+    /// into the runit root. An empty map removes the
     /// set.
     Activate {
         /// The template set's name: the config file is CONFIG_ROOT/NAME.yaml.
@@ -76,7 +121,7 @@ pub enum Cmd {
         file: PathBuf,
     },
     /// Stage and link every service of every *.yaml file in the config root
-    /// (the seed's Rebuild; the original servicebuilder's only action).
+    /// (the original servicebuilder's only action).
     Rebuild {
         /// Then remove what no file declares any more.
         #[arg(long)]
