@@ -1,0 +1,355 @@
+//! servicebuilder's runit control against real `runsv`/`runsvdir`, side by
+//! side with runit's own `sv`.
+
+mod sv_support;
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use servicebuilder::sv::{
+    DEFAULT_TIMEOUT, RunitSv, STATUS_DOWN, STATUS_RUN, Service, State, Status, Sv, SvError, Want,
+};
+use sv_support::*;
+
+const SECOND: Duration = Duration::from_secs(1);
+
+fn root() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("sb-sv-test.")
+        .tempdir()
+        .unwrap()
+}
+
+/// `sv status NAME` with `SVDIR=root`, and `servicebuilder status NAME`.
+fn both_status(root: &Path, name: &str) -> (String, String) {
+    let sv = run(Command::new("sv")
+        .arg("status")
+        .arg(name)
+        .env("SVDIR", root));
+    let ours = run(bin().arg("--runit-root").arg(root).arg("status").arg(name));
+    assert!(ours.status.success(), "status failed: {}", stderr(&ours));
+    (stdout(&ours), stdout(&sv))
+}
+
+fn assert_agrees_with_sv(root: &Path, name: &str, context: &str) -> (Part, Option<Part>) {
+    let (ours, theirs) = both_status(root, name);
+    let (om, ol) = parse_status_line(&ours);
+    let (tm, tl) = parse_status_line(&theirs);
+    assert_same_part(&om, &tm, context);
+    match (&ol, &tl) {
+        (Some(o), Some(t)) => assert_same_part(o, t, &format!("{context} (log)")),
+        (None, None) => {}
+        _ => panic!("{context}: log part differs: ours {ours:?}, sv's {theirs:?}"),
+    }
+    (om, ol)
+}
+
+fn send(dir: &Path, bytes: &str) {
+    fs::write(dir.join("supervise/control"), bytes).unwrap();
+}
+
+#[test]
+fn a_linked_service_comes_up_under_runsvdir_and_status_matches_sv_in_every_state() {
+    let tmp = root();
+    let root = tmp.path().join("service");
+    let stage = tmp.path().join("sv");
+    fs::create_dir_all(&root).unwrap();
+    let svc = ServiceDef::new(stage.join("web"), DAEMON).log();
+    let _runsvdir = Supervisor::runsvdir(&root);
+    std::os::unix::fs::symlink(svc.path(), root.join("web")).unwrap();
+    let dir = root.join("web");
+
+    // `start` waits for runsvdir to notice the new link (up to 5 s).
+    let out = run(bin()
+        .arg("-d")
+        .arg(&root)
+        .args(["start", "web", "--timeout", "10"]));
+    assert!(out.status.success(), "start: {}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("ok: run: web: (pid "),
+        "{}",
+        stdout(&out)
+    );
+    wait_running(&dir.join("log"));
+
+    let (main, log) = assert_agrees_with_sv(&root, "web", "running");
+    assert_eq!((main.state.as_str(), main.flags.len()), ("run", 0));
+    assert_eq!(log.unwrap().state, "run");
+
+    send(&dir, "p");
+    wait_status(&dir, "paused", |s| s.paused);
+    let (main, _) = assert_agrees_with_sv(&root, "web", "paused");
+    assert_eq!(main.flags, ["paused"]);
+    send(&dir, "c");
+    wait_status(&dir, "continued", |s| !s.paused);
+
+    fs::write(dir.join("down"), "").unwrap();
+    let (main, _) = assert_agrees_with_sv(&root, "web", "running with a down file");
+    assert_eq!(main.flags, ["normally down"]);
+    fs::remove_file(dir.join("down")).unwrap();
+
+    send(&dir, "d");
+    wait_status(&dir, "down", |s| s.state == State::Down);
+    let (main, _) = assert_agrees_with_sv(&root, "web", "down");
+    assert_eq!(
+        (main.state.as_str(), main.flags.as_slice()),
+        ("down", &["normally up".to_owned()][..])
+    );
+
+    send(&dir, "o");
+    wait_status(&dir, "once", |s| s.pid != 0);
+    let (main, _) = assert_agrees_with_sv(&root, "web", "once");
+    assert_eq!(main.flags, ["want down"]);
+
+    // By path, as typed.
+    let (ours, theirs) = both_status(&root, dir.to_str().unwrap());
+    assert_eq!(
+        parse_status_line(&ours).0.name,
+        parse_status_line(&theirs).0.name
+    );
+}
+
+#[test]
+fn finish_and_got_term_states_match_sv() {
+    let tmp = root();
+    // run exits at once; finish lingers, so runsv stays in state finish.
+    let fin = ServiceDef::new(tmp.path().join("fin"), "exit 3").finish("exec sleep 100000");
+    let stub = ServiceDef::new(tmp.path().join("stub"), STUBBORN).down();
+    let _a = Supervisor::runsv(fin.path());
+    let _b = Supervisor::runsv(stub.path());
+
+    // runsv writes state finish once before finish's pid is known.
+    let st = wait_status(fin.path(), "finish", |s| {
+        s.state == State::Finish && s.pid != 0
+    });
+    assert!(pid_alive(st.pid), "in state finish the pid is finish's");
+    let (main, _) = assert_agrees_with_sv(tmp.path(), "fin", "finish");
+    assert_eq!(main.state, "finish");
+
+    // A down file: runsv leaves it down until told.
+    let st = wait_status(stub.path(), "initial status", |_| true);
+    assert_eq!((st.state, st.want), (State::Down, Want::Down));
+    let (main, _) = assert_agrees_with_sv(tmp.path(), "stub", "normally down, down");
+    assert_eq!(main.flags, Vec::<String>::new());
+    send(stub.path(), "u");
+    wait_running(stub.path());
+    send(stub.path(), "d");
+    wait_status(stub.path(), "TERM sent", |s| s.got_term);
+    let (main, _) = assert_agrees_with_sv(tmp.path(), "stub", "TERM ignored");
+    assert_eq!(main.flags, ["normally down", "want down", "got TERM"]);
+}
+
+#[test]
+fn stop_brings_the_service_down_within_the_timeout() {
+    let tmp = root();
+    let svc = ServiceDef::new(tmp.path().join("web"), DAEMON).log();
+    let _runsv = Supervisor::runsv(svc.path());
+    let before = wait_running(svc.path());
+
+    let t0 = Instant::now();
+    let line = RunitSv::default()
+        .stop(&Service::at(svc.path()), DEFAULT_TIMEOUT)
+        .unwrap();
+    assert!(t0.elapsed() < SECOND, "took {:?}", t0.elapsed());
+    assert_eq!(line, "ok: down: web: 0s, normally up");
+    assert!(!pid_alive(before.pid), "the daemon is gone");
+    let st = RunitSv::default().stat(&Service::at(svc.path())).unwrap();
+    assert_eq!((st.child_status.as_str(), st.child_pid), (STATUS_DOWN, 0));
+    assert_eq!(st.log_status, STATUS_RUN, "the logger keeps running");
+}
+
+#[test]
+fn restart_gives_a_new_process_even_within_the_same_second() {
+    let tmp = root();
+    let svc = ServiceDef::new(tmp.path().join("web"), DAEMON);
+    let _runsv = Supervisor::runsv(svc.path());
+    let first = wait_running(svc.path());
+    let sv = RunitSv::default();
+    let s = Service::at(svc.path());
+    sv.restart(&s, DEFAULT_TIMEOUT).unwrap();
+    let second = Status::read(svc.path()).unwrap();
+    assert_ne!(second.pid, first.pid);
+    assert!(!pid_alive(first.pid));
+    sv.restart(&s, DEFAULT_TIMEOUT).unwrap();
+    let third = Status::read(svc.path()).unwrap();
+    assert_ne!(third.pid, second.pid);
+    assert_eq!((third.state, third.want), (State::Run, Want::Up));
+}
+
+#[test]
+fn a_service_that_ignores_term_is_killed_after_the_timeout() {
+    let tmp = root();
+    let svc = ServiceDef::new(tmp.path().join("stubborn"), STUBBORN);
+    let _runsv = Supervisor::runsv(svc.path());
+    let before = wait_running(svc.path());
+
+    let t0 = Instant::now();
+    let err = RunitSv::default()
+        .stop(&Service::at(svc.path()), SECOND)
+        .unwrap_err();
+    let took = t0.elapsed();
+    assert!(
+        matches!(err, SvError::Killed { pid, .. } if pid == before.pid),
+        "{err:?}"
+    );
+    assert!(took >= SECOND && took < 3 * SECOND, "took {took:?}");
+    let st = Status::read(svc.path()).unwrap();
+    assert_eq!((st.state, st.pid), (State::Down, 0));
+    assert!(!pid_alive(before.pid));
+}
+
+#[test]
+fn the_cli_reports_kill_and_timeout_with_their_exit_codes() {
+    let tmp = root();
+    ServiceDef::new(tmp.path().join("stubborn"), STUBBORN);
+    let _runsv = Supervisor::runsv(&tmp.path().join("stubborn"));
+    let before = wait_running(&tmp.path().join("stubborn"));
+    let cli = |args: &[&str]| run(bin().arg("-d").arg(tmp.path()).args(args));
+
+    let out = cli(&["stop", "stubborn", "--timeout", "1", "--no-kill"]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(stderr(&out).contains("timed out"), "{}", stderr(&out));
+    assert!(pid_alive(before.pid), "--no-kill leaves it running");
+
+    let out = cli(&["restart", "stubborn", "--timeout", "1"]);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert!(stderr(&out).contains("was killed"), "{}", stderr(&out));
+    let after = wait_running(&tmp.path().join("stubborn"));
+    assert_ne!(after.pid, before.pid, "restarted after the kill");
+
+    let out = cli(&["stop", "stubborn", "-t", "1"]);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("ok: down: stubborn: "),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn once_runs_a_service_without_restarting_it() {
+    let tmp = root();
+    let marker = tmp.path().join("ran");
+    let svc = ServiceDef::new(
+        tmp.path().join("job"),
+        &format!("echo x >> {}\nexit 0", marker.display()),
+    )
+    .down();
+    let _runsv = Supervisor::runsv(svc.path());
+    wait_status(svc.path(), "runsv up", |_| true);
+    RunitSv::default().once(&Service::at(svc.path())).unwrap();
+    wait_status(svc.path(), "exited", |s| {
+        s.state == State::Down && s.pid == 0
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(
+        fs::read_to_string(&marker).unwrap(),
+        "x\n",
+        "ran exactly once"
+    );
+}
+
+#[test]
+fn runsv_not_running_and_supervise_ok_missing_are_told_apart() {
+    let tmp = root();
+    let never = ServiceDef::new(tmp.path().join("never"), DAEMON);
+    let gone = ServiceDef::new(tmp.path().join("gone"), DAEMON);
+    {
+        let _runsv = Supervisor::runsv(gone.path());
+        wait_running(gone.path());
+    }
+    let sv = RunitSv::default();
+    assert!(matches!(
+        sv.stat(&Service::at(gone.path())),
+        Err(SvError::NotRunning { .. })
+    ));
+    assert!(matches!(
+        sv.stat(&Service::at(never.path())),
+        Err(SvError::SuperviseOkMissing { .. })
+    ));
+    // stop does not wait for a runsv to appear.
+    let t0 = Instant::now();
+    assert!(matches!(
+        sv.stop(&Service::at(never.path()), DEFAULT_TIMEOUT),
+        Err(SvError::SuperviseOkMissing { .. })
+    ));
+    assert!(t0.elapsed() < SECOND);
+    let quick = RunitSv {
+        supervise_ok_timeout: Duration::from_millis(300),
+        ..RunitSv::default()
+    };
+    assert!(matches!(
+        quick.start(&Service::at(never.path())),
+        Err(SvError::SuperviseOkMissing { .. })
+    ));
+    assert!(matches!(
+        sv.start(&Service::at(gone.path())),
+        Err(SvError::NotRunning { .. })
+    ));
+
+    // The command line: sv's messages, distinct exit codes.
+    let out = run(bin().arg("-d").arg(tmp.path()).args(["status", "gone"]));
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(stdout(&out), "fail: gone: runsv not running\n");
+    let out = run(bin().arg("-d").arg(tmp.path()).args(["status", "never"]));
+    assert_eq!(out.status.code(), Some(6));
+    assert_eq!(
+        stdout(&out),
+        "warning: never: unable to open supervise/ok: file does not exist\n"
+    );
+    let sv_out = run(Command::new("sv")
+        .args(["status", "never", "gone"])
+        .env("SVDIR", tmp.path()));
+    let ours = run(bin()
+        .arg("-d")
+        .arg(tmp.path())
+        .args(["status", "never", "gone"]));
+    assert_eq!(stdout(&ours), stdout(&sv_out));
+}
+
+#[test]
+fn status_without_arguments_lists_every_service_sorted_and_json_has_every_field() {
+    let tmp = root();
+    let b = ServiceDef::new(tmp.path().join("b"), DAEMON).log();
+    let a = ServiceDef::new(tmp.path().join("a"), DAEMON).down();
+    fs::create_dir(tmp.path().join(".hidden")).unwrap();
+    fs::write(tmp.path().join("not-a-dir"), "").unwrap();
+    let _rb = Supervisor::runsv(b.path());
+    let _ra = Supervisor::runsv(a.path());
+    let pb = wait_running(b.path());
+    wait_running(&b.path().join("log"));
+    wait_status(a.path(), "a supervised", |_| true);
+
+    let out = run(bin().arg("-d").arg(tmp.path()).arg("status"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].starts_with("down: a: "), "{text}");
+    assert!(
+        lines[1].starts_with(&format!("run: b: (pid {}) ", pb.pid)),
+        "{text}"
+    );
+
+    let out = run(bin().arg("-d").arg(tmp.path()).args(["status", "--json"]));
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (ja, jb) = (&v[0], &v[1]);
+    assert_eq!(ja["service"], "a");
+    assert_eq!(ja["state"], "down");
+    assert_eq!(ja["pid"], 0);
+    assert_eq!(ja["want"], "down");
+    assert_eq!(ja["normally_up"], false);
+    assert_eq!(ja["log"], serde_json::Value::Null);
+    assert_eq!(jb["state"], "run");
+    assert_eq!(jb["pid"], pb.pid);
+    assert_eq!(jb["want"], "up");
+    assert_eq!(jb["paused"], false);
+    assert_eq!(jb["got_term"], false);
+    assert_eq!(jb["normally_up"], true);
+    assert!(jb["seconds"].as_u64().unwrap() <= 5);
+    assert_eq!(jb["log"]["state"], "run");
+    assert_eq!(jb["path"], b.path().to_str().unwrap());
+}
