@@ -23,15 +23,23 @@ quietly() {
 	fi
 }
 
-# Builds servicebuilder and dh-servicebuilder from a copy of the checkout
-# (so that dpkg-buildpackage writes into $work, not next to the checkout),
-# reusing the checkout's cargo target directory for speed. Sets $deb_dir.
+# Builds servicebuilder and dh-servicebuilder from a copy of the checkout,
+# so that dpkg-buildpackage writes its results into target/, not next to the
+# checkout. The copy keeps a fixed path and the files' times, so cargo finds
+# its earlier work in target/deb fresh and only rebuilds what changed.
+# Sets $rt_deb and $dh_deb (copies in $work/project).
 build_project_debs() {
-	local src=$work/project/servicebuilder
+	local top=$repo/target/e2e-build
+	local src=$top/servicebuilder
+	mkdir -p "$top" "$work/project"
+	# Two builds at once (the main job and the test) take turns.
+	exec 8>"$top/.lock"
+	flock 8
+	rm -rf "$src" "$top"/*.deb "$top"/*.changes "$top"/*.buildinfo "$top"/*.dsc "$top"/*.tar.*
 	mkdir -p "$src"
 	# What git would check out, plus uncommitted work, minus build output.
 	tar -C "$repo" --exclude=./target --exclude=./.git -cf - . | tar -C "$src" -xf -
-	note "building servicebuilder and dh-servicebuilder (dpkg-buildpackage -us -uc -b; log in $work/project/build.log)"
+	note "building servicebuilder and dh-servicebuilder (dpkg-buildpackage -us -uc -b, then -S; logs in $work/project)"
 	(
 		cd "$src"
 		export CARGO_TARGET_DIR=$repo/target/deb
@@ -39,10 +47,11 @@ build_project_debs() {
 		quietly "$work/project/build.log" dpkg-buildpackage -us -uc -b
 		quietly "$work/project/source.log" dpkg-buildpackage -us -uc -S
 	)
-	deb_dir=$work/project
-	rt_deb=$(ls "$deb_dir"/servicebuilder_*.deb)
-	dh_deb=$(ls "$deb_dir"/dh-servicebuilder_*.deb)
-	[ -f "$rt_deb" ] && [ -f "$dh_deb" ] || fail "dpkg-buildpackage made no servicebuilder/dh-servicebuilder .deb in $deb_dir"
+	cp "$top"/*.deb "$top"/*.dsc "$top"/*.tar.* "$work/project/"
+	exec 8>&-
+	rt_deb=$(ls "$work"/project/servicebuilder_*.deb)
+	dh_deb=$(ls "$work"/project/dh-servicebuilder_*.deb)
+	[ -f "$rt_deb" ] && [ -f "$dh_deb" ] || fail "dpkg-buildpackage made no servicebuilder/dh-servicebuilder .deb"
 }
 
 # lintian on both binary packages: no error, no warning.
