@@ -353,3 +353,39 @@ fn status_without_arguments_lists_every_service_sorted_and_json_has_every_field(
     assert_eq!(jb["log"]["state"], "run");
     assert_eq!(jb["path"], b.path().to_str().unwrap());
 }
+
+#[test]
+fn a_second_stop_does_not_send_term_again_while_one_is_pending() {
+    // sv's skip rule: `d` is not re-sent while the TERM flag is set.
+    let tmp = root();
+    let terms = tmp.path().join("terms");
+    let body = format!(
+        "trap 'echo term >> {}' TERM\nwhile :; do sleep 0.1; done",
+        terms.display()
+    );
+    let svc = ServiceDef::new(tmp.path().join("counter"), &body);
+    let _runsv = Supervisor::runsv(svc.path());
+    wait_running(svc.path());
+    let sv = RunitSv {
+        kill: false,
+        ..RunitSv::default()
+    };
+    let s = Service::at(svc.path());
+    let short = Duration::from_millis(500);
+    assert!(matches!(
+        sv.stop(&s, short),
+        Err(SvError::NotRunningTimeout { .. })
+    ));
+    assert!(matches!(
+        sv.stop(&s, short),
+        Err(SvError::NotRunningTimeout { .. })
+    ));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(fs::read_to_string(&terms).unwrap(), "term\n");
+    // `start` on a want-up service writes nothing either; `restart` always
+    // writes.
+    sv.start(&s).unwrap();
+    sv.restart(&s, SECOND).unwrap_err();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(fs::read_to_string(&terms).unwrap(), "term\nterm\n");
+}

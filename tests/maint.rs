@@ -1,0 +1,387 @@
+//! `servicebuilder maint postinst|prerm|postrm`, as a package's maintainer
+//! scripts call it, against a real runsvdir. Every host path is moved
+//! under a temporary directory with `SERVICEBUILDER_MAINT_ROOT`, laid out
+//! as Debian's runit lays out the host (`/etc/service ->
+//! runit/runsvdir/current -> default`).
+
+mod sv_support;
+
+use std::fs;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use servicebuilder::maint::ROOT_ENV;
+use servicebuilder::sv::{State, Status, Want};
+use sv_support::*;
+
+struct Host {
+    _tmp: tempfile::TempDir,
+    root: PathBuf,
+}
+
+impl Host {
+    fn new() -> Host {
+        let tmp = tempfile::Builder::new()
+            .prefix("sb-maint-test.")
+            .tempdir()
+            .unwrap();
+        let root = tmp.path().to_owned();
+        for d in [
+            "etc/sv",
+            "etc/runit/runsvdir/default",
+            "etc/servicebuilder.d",
+            "run",
+            "var/log/runit",
+            "usr/share/servicebuilder",
+        ] {
+            fs::create_dir_all(root.join(d)).unwrap();
+        }
+        symlink("default", root.join("etc/runit/runsvdir/current")).unwrap();
+        symlink("runit/runsvdir/current", root.join("etc/service")).unwrap();
+        Host { _tmp: tmp, root }
+    }
+
+    fn p(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    fn svdir(&self, name: &str) -> PathBuf {
+        self.p("etc/sv").join(name)
+    }
+
+    fn enable_link(&self, name: &str) -> PathBuf {
+        self.p("etc/runit/runsvdir/default").join(name)
+    }
+
+    /// What unpacking PKG (built by dh_servicebuilder) puts on disk: the
+    /// service directory with its marker, the declaration, the log
+    /// directory.
+    fn unpack(&self, pkg: &str, name: &str, body: &str) {
+        let svdir = self.svdir(name);
+        ServiceDef::new(&svdir, body).log();
+        fs::create_dir_all(svdir.join(".meta")).unwrap();
+        fs::write(
+            svdir.join(".meta/servicebuilder"),
+            format!("package {pkg}\n"),
+        )
+        .unwrap();
+        fs::write(
+            self.p("usr/share/servicebuilder")
+                .join(format!("{pkg}.yaml")),
+            format!("{name}:\n  run: [sleep, '100000']\n"),
+        )
+        .unwrap();
+        fs::create_dir_all(self.p("var/log/runit").join(name)).unwrap();
+    }
+
+    /// What dpkg removes before postrm remove: the files that are not
+    /// conffiles (/etc/sv stays until purge).
+    fn remove_files(&self, pkg: &str) {
+        fs::remove_file(
+            self.p("usr/share/servicebuilder")
+                .join(format!("{pkg}.yaml")),
+        )
+        .unwrap();
+    }
+
+    fn runsvdir(&self) -> Supervisor {
+        Supervisor::runsvdir(&self.p("etc/service"))
+    }
+
+    /// `servicebuilder maint SCRIPT --name NAME OPTIONS… -- ARGS…`.
+    fn maint(&self, script: &str, name: &str, options: &[&str], args: &[&str]) -> Output {
+        let out = run(bin()
+            .env(ROOT_ENV, &self.root)
+            .args(["maint", script, "--name", name])
+            .args(options)
+            .arg("--")
+            .args(args));
+        assert!(
+            out.status.success(),
+            "maint {script} {args:?} failed: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        out
+    }
+
+    fn status(&self, name: &str) -> Option<Status> {
+        Status::read(&self.svdir(name)).ok()
+    }
+
+    fn pid(&self, name: &str) -> u32 {
+        wait_running(&self.svdir(name)).pid
+    }
+
+    /// Installs and configures PKG's service NAME, and waits until it
+    /// runs.
+    fn install(&self, pkg: &str, name: &str, body: &str, options: &[&str]) -> u32 {
+        self.unpack(pkg, name, body);
+        let opts: Vec<&str> = [&["--package", pkg][..], options].concat();
+        self.maint("postinst", name, &opts, &["configure", ""]);
+        self.pid(name)
+    }
+}
+
+fn is_link_to(link: &Path, target: &Path) -> bool {
+    fs::read_link(link).is_ok_and(|t| t == target)
+}
+
+#[test]
+fn install_enables_the_service_makes_supervise_links_and_starts_it_at_once() {
+    let host = Host::new();
+    let runsvdir = host.runsvdir();
+    host.unpack("foo", "foo", DAEMON);
+    // Past its first scans, runsvdir polls every 5 s: only the rescan
+    // signal makes it see the new link at once.
+    std::thread::sleep(Duration::from_millis(1500));
+
+    let t0 = Instant::now();
+    let out = run(bin()
+        .env(ROOT_ENV, &host.root)
+        .env("SERVICEBUILDER_VERBOSE", "1")
+        .args(["maint", "postinst", "--name", "foo"])
+        .args([
+            "--enable",
+            "yes",
+            "--onupgrade",
+            "restart",
+            "--package",
+            "foo",
+        ])
+        .args(["--", "configure", ""]));
+    let took = t0.elapsed();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(&format!(
+            "servicebuilder: sent ALRM to runsvdir {}\n",
+            runsvdir.pid()
+        )),
+        "{}",
+        stdout(&out)
+    );
+
+    let svdir = host.svdir("foo");
+    assert!(is_link_to(&host.enable_link("foo"), &svdir));
+    assert!(is_link_to(
+        &svdir.join("supervise"),
+        &host.p("run/runit/supervise/foo")
+    ));
+    assert!(is_link_to(
+        &svdir.join("log/supervise"),
+        &host.p("run/runit/supervise/foo.log")
+    ));
+    // The rescan (ALRM to the runsvdir watching the directory) and the
+    // start happened before postinst returned.
+    let st = host
+        .status("foo")
+        .expect("supervised when postinst returns");
+    assert_eq!((st.state, st.want), (State::Run, Want::Up));
+    assert!(took < Duration::from_secs(2), "postinst took {took:?}");
+    assert!(
+        stdout(&out).starts_with("ok: run: foo: (pid "),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(stderr(&out), "", "no warnings");
+}
+
+#[test]
+fn without_a_runsvdir_postinst_only_links_and_does_not_wait() {
+    let host = Host::new();
+    host.unpack("foo", "foo", DAEMON);
+    let t0 = Instant::now();
+    let out = host.maint("postinst", "foo", &[], &["configure", ""]);
+    assert!(t0.elapsed() < Duration::from_secs(1), "{:?}", t0.elapsed());
+    assert!(is_link_to(&host.enable_link("foo"), &host.svdir("foo")));
+    assert_eq!((stdout(&out).as_str(), stderr(&out).as_str()), ("", ""));
+}
+
+#[test]
+fn a_service_disabled_by_the_admin_stays_disabled_on_upgrade() {
+    let host = Host::new();
+    let _runsvdir = host.runsvdir();
+    host.unpack("foo", "foo", DAEMON);
+    // Debian's convention: the admin renames the enable link to `.foo`.
+    symlink(host.svdir("foo"), host.enable_link(".foo")).unwrap();
+    host.maint("postinst", "foo", &[], &["configure", "1.0-1"]);
+    assert!(fs::symlink_metadata(host.enable_link("foo")).is_err());
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(host.status("foo").is_none(), "no runsv supervises it");
+
+    // --enable no never creates the link either.
+    host.unpack("bar", "bar", DAEMON);
+    host.maint("postinst", "bar", &["--enable", "no"], &["configure", ""]);
+    assert!(fs::symlink_metadata(host.enable_link("bar")).is_err());
+    assert!(
+        host.svdir("bar").join("supervise").is_symlink(),
+        "but linked"
+    );
+}
+
+#[test]
+fn upgrade_with_onupgrade_restart_gives_a_new_pid() {
+    let host = Host::new();
+    let _runsvdir = host.runsvdir();
+    let before = host.install("foo", "foo", DAEMON, &[]);
+    host.maint("prerm", "foo", &[], &["upgrade", "1.1-1"]);
+    assert_eq!(host.status("foo").unwrap().pid, before, "prerm leaves it");
+    let out = host.maint("postinst", "foo", &[], &["configure", "1.0-1"]);
+    let after = host.status("foo").unwrap();
+    assert_eq!(after.state, State::Run);
+    assert_ne!(after.pid, before);
+    assert!(!pid_alive(before));
+    assert!(
+        stdout(&out).starts_with("ok: run: foo:"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn upgrade_with_onupgrade_nostop_keeps_the_pid() {
+    let host = Host::new();
+    let _runsvdir = host.runsvdir();
+    let opts = ["--onupgrade", "nostop"];
+    let before = host.install("foo", "foo", DAEMON, &opts);
+    host.maint("prerm", "foo", &opts, &["upgrade", "1.1-1"]);
+    host.maint("postinst", "foo", &opts, &["configure", "1.0-1"]);
+    let after = host.status("foo").unwrap();
+    assert_eq!((after.state, after.pid), (State::Run, before));
+}
+
+#[test]
+fn upgrade_with_onupgrade_reload_sends_hup() {
+    let host = Host::new();
+    let _runsvdir = host.runsvdir();
+    let hups = host.p("hups");
+    let body = format!(
+        "trap 'echo hup >> {}' HUP\nwhile :; do sleep 0.1; done",
+        hups.display()
+    );
+    let opts = ["--onupgrade", "reload"];
+    let before = host.install("foo", "foo", &body, &opts);
+    assert!(!hups.exists(), "installing does not reload");
+    host.maint("prerm", "foo", &opts, &["upgrade", "1.1-1"]);
+    host.maint("postinst", "foo", &opts, &["configure", "1.0-1"]);
+    wait_until(Duration::from_secs(5), "the HUP handler", || {
+        fs::read_to_string(&hups).is_ok_and(|s| s == "hup\n")
+    });
+    assert_eq!(
+        host.status("foo").unwrap().pid,
+        before,
+        "reloaded, not restarted"
+    );
+}
+
+#[test]
+fn onupgrade_stop_stops_in_prerm_and_starts_again_in_postinst() {
+    let host = Host::new();
+    let _runsvdir = host.runsvdir();
+    let opts = ["--onupgrade", "stop"];
+    let before = host.install("foo", "foo", DAEMON, &opts);
+    host.maint("prerm", "foo", &opts, &["upgrade", "1.1-1"]);
+    let st = host.status("foo").unwrap();
+    assert_eq!((st.state, st.pid, st.want), (State::Down, 0, Want::Down));
+    assert!(!pid_alive(before));
+    host.maint("postinst", "foo", &opts, &["configure", "1.0-1"]);
+    let st = host.status("foo").unwrap();
+    assert_eq!((st.state, st.want), (State::Run, Want::Up));
+    assert_ne!(st.pid, before);
+}
+
+#[test]
+fn remove_stops_and_unlinks_the_service_and_leaves_others_alone() {
+    let host = Host::new();
+    let _runsvdir = host.runsvdir();
+    let foo = host.install("a", "foo", DAEMON, &[]);
+    let bar = host.install("b", "bar", DAEMON, &[]);
+    // An admin's hand-made service, enabled by hand.
+    ServiceDef::new(host.svdir("mine"), DAEMON);
+    symlink(host.svdir("mine"), host.enable_link("mine")).unwrap();
+    let mine = {
+        let t0 = Instant::now();
+        loop {
+            if let Ok(st) = Status::read(&host.svdir("mine"))
+                && st.pid != 0
+            {
+                break st.pid;
+            }
+            assert!(t0.elapsed() < Duration::from_secs(10), "mine never ran");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+
+    // A service an older version of package a declared and the upgrade
+    // dropped: still linked, declared by nobody.
+    ServiceDef::new(host.svdir("old"), DAEMON);
+    fs::create_dir_all(host.svdir("old/.meta")).unwrap();
+    fs::write(host.svdir("old/.meta/servicebuilder"), "package a\n").unwrap();
+    symlink(host.svdir("old"), host.enable_link("old")).unwrap();
+
+    host.maint("prerm", "foo", &["--package", "a"], &["remove"]);
+    let st = host.status("foo").unwrap();
+    assert_eq!((st.state, st.pid), (State::Down, 0));
+    assert!(!pid_alive(foo));
+
+    host.remove_files("a");
+    let out = host.maint("postrm", "foo", &["--package", "a"], &["remove"]);
+    assert_eq!(stderr(&out), "", "no warnings");
+    assert!(fs::symlink_metadata(host.enable_link("foo")).is_err());
+    assert!(!host.svdir("foo").join("supervise").exists());
+    assert!(!host.svdir("foo").join("log/supervise").exists());
+    assert!(!host.p("run/runit/supervise/foo").exists());
+    assert!(!host.p("run/runit/supervise/foo.log").exists());
+    assert!(
+        host.svdir("foo").join("run").exists(),
+        "conffiles stay until purge"
+    );
+    assert!(
+        host.p("var/log/runit/foo").is_dir(),
+        "logs stay until purge"
+    );
+    assert!(
+        fs::symlink_metadata(host.enable_link("old")).is_err(),
+        "pruned: no package declares it"
+    );
+
+    for (name, pid) in [("bar", bar), ("mine", mine)] {
+        assert!(host.enable_link(name).is_symlink(), "{name} still enabled");
+        let st = Status::read(&host.svdir(name)).unwrap();
+        assert_eq!((st.state, st.pid), (State::Run, pid), "{name} untouched");
+    }
+}
+
+#[test]
+fn purge_removes_the_log_directory_and_the_admins_disable_link() {
+    let host = Host::new();
+    let _runsvdir = host.runsvdir();
+    host.install("foo", "foo", DAEMON, &[]);
+    fs::write(host.p("var/log/runit/foo/current"), "a log line\n").unwrap();
+    host.maint("prerm", "foo", &[], &["remove"]);
+    host.remove_files("foo");
+    host.maint("postrm", "foo", &[], &["remove"]);
+    // The admin had disabled it the Debian way before removing.
+    symlink(host.svdir("foo"), host.enable_link(".foo")).unwrap();
+    // dpkg removes the conffiles before postrm purge.
+    fs::remove_dir_all(host.svdir("foo")).unwrap();
+    let out = host.maint("postrm", "foo", &[], &["purge"]);
+    assert_eq!(stderr(&out), "");
+    assert!(!host.p("var/log/runit/foo").exists());
+    assert!(fs::symlink_metadata(host.enable_link(".foo")).is_err());
+    assert!(fs::symlink_metadata(host.enable_link("foo")).is_err());
+}
+
+#[test]
+fn maintainer_script_arguments_that_need_no_action_change_nothing() {
+    let host = Host::new();
+    let _runsvdir = host.runsvdir();
+    let pid = host.install("foo", "foo", DAEMON, &[]);
+    host.maint("postrm", "foo", &[], &["upgrade", "1.1-1"]);
+    host.maint("prerm", "foo", &[], &["deconfigure"]);
+    host.maint("postinst", "foo", &[], &["triggered", "x"]);
+    assert_eq!(host.status("foo").unwrap().pid, pid);
+    assert!(host.enable_link("foo").is_symlink());
+}
