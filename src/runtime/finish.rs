@@ -14,7 +14,8 @@
 //! | 170 | `invoke-run: ERROR 170 in NAME: a runtime hard dependency is missing` | service down |
 //!
 //! With `DEBUG` (from `/etc/default/runit`) or the flag `/etc/runit/debug`,
-//! `invoke-run: NAME : run exit code is CODE` follows; with `VERBOSE` or
+//! `invoke-run: NAME : run exit code is CODE` follows for the codes that do
+//! not keep the service down; with `VERBOSE` or
 //! `/etc/runit/verbose`, `invoke-run: NAME stopped` ends the report. As in
 //! Debian's shell, a setting is on when it is set, not empty and not `0`.
 
@@ -124,7 +125,9 @@ pub fn main(args: &[OsString]) -> i32 {
     }
     let flag =
         |var: &str, file: &str| is_on(env.get(var)) || Path::new(RUNIT_FLAGS).join(file).exists();
-    if flag("DEBUG", "debug") {
+    // As Debian's finish-default: a service kept down ends the report
+    // there; otherwise the exit code comes first, "stopped" last.
+    if !verdict.keeps_down() && flag("DEBUG", "debug") {
         say::log(&format!("invoke-run: {name} : run exit code is {code}"));
     }
     if flag("VERBOSE", "verbose") {

@@ -2,13 +2,16 @@
 # Usage: once.sh NAME OUT
 #
 # Inside the namespace of ns.sh: supervise /etc/service/NAME with a real
-# runsv in the environment of Debian's /etc/runit/2 (PATH only), start the
-# service once ('o'), wait until its finish script has written OUT/finished
+# runsv in the environment of Debian's /etc/runit/2 (PATH only), normally
+# down, start the service once (o), wait until its finish script has
+# written OUT/finished
 # and runsv reports it down, then tell runsv to exit. runsv's stdout and
 # stderr (the run script's, when there is no log service) go to OUT/stdout
 # and OUT/stderr.
 set -eu
 name=$1 out=$2
+# Without a down file runsv would start the service on its own as well.
+touch "/etc/service/$name/down"
 env - PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 	runsv "/etc/service/$name" >"$out/stdout" 2>"$out/stderr" &
 runsv=$!

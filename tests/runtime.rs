@@ -1,0 +1,21 @@
+//! The runtime, proven against Debian's own interpreter and under real runsv.
+//!
+//! Every test that starts a service builds a throw-away tree and runs inside
+//! a private mount namespace (`unshare -m`, see `runtime/ns.sh`) that lays
+//! the tree over `/etc/default`, `/etc/init.d`, `/etc/sv`, `/etc/runit`,
+//! `/usr/share/runit`, `/usr/sbin/policy-rc.d` and `/usr/lib/servicebuilder`.
+//! The host's own files are never written. These tests need root.
+
+#[path = "runtime/sandbox.rs"]
+mod sandbox;
+
+#[path = "runtime/bad_input.rs"]
+mod bad_input;
+#[path = "runtime/defaults_equivalence.rs"]
+mod defaults_equivalence;
+#[path = "runtime/differential.rs"]
+mod differential;
+#[path = "runtime/finish.rs"]
+mod finish;
+#[path = "runtime/supervised.rs"]
+mod supervised;

@@ -1,0 +1,295 @@
+//! The same service directory, started once under Debian's
+//! `/lib/runit/invoke-run` and once under ours, by a real runsv: the final
+//! program must see the same argv, environment and signal dispositions, and
+//! the log the same messages, except for the differences listed in
+//! invoke-run(8), which are asserted here one by one.
+
+use std::collections::BTreeMap;
+
+use crate::sandbox::{DEBIAN, NAME, OURS, OURS_VIA_ENV, Sandbox};
+
+/// Everything observable about one start.
+#[derive(Debug, PartialEq, Eq)]
+struct Observation {
+    /// The log: what went to runsv's stdout (there is no log service).
+    stdout: String,
+    stderr: String,
+    /// `$0 "$@"` of the run script body, one per line.
+    argv: String,
+    /// SigIgn / SigBlk of the body's shell.
+    signals: String,
+    /// The final program's environment.
+    env: BTreeMap<String, String>,
+    /// What policy-rc.d and the init script were called with.
+    policy_args: String,
+    initd_args: String,
+    /// "CODE SIGNAL" as runsv passed them to ./finish.
+    finish_args: String,
+}
+
+fn observe(first_line: &str, setup: &dyn Fn(&Sandbox)) -> Observation {
+    let sb = Sandbox::new();
+    sb.capturing_service(first_line);
+    setup(&sb);
+    sb.once(NAME);
+    Observation {
+        stdout: sb.output("stdout"),
+        stderr: sb.output("stderr"),
+        argv: sb.output("argv"),
+        signals: sb.output("signals"),
+        env: sb.final_env(),
+        policy_args: sb.output("policy-args"),
+        initd_args: sb.output("initd-args"),
+        finish_args: sb.output("finish-args"),
+    }
+}
+
+/// (Debian's, ours) for the same setup.
+fn both(setup: &dyn Fn(&Sandbox)) -> (Observation, Observation) {
+    (observe(DEBIAN, setup), observe(OURS, setup))
+}
+
+/// Assert equality, printing both sides in full on failure.
+fn assert_same(debian: &Observation, ours: &Observation) {
+    assert_eq!(debian, ours, "Debian's invoke-run (left) and ours (right) differ");
+}
+
+/// An init script that records its arguments and answers `status` with
+/// `status_code`.
+fn init_script(sb: &Sandbox, status_code: i32) -> String {
+    format!(
+        "#!/bin/sh\necho \"$@\" >> {}/initd-args\ncase $1 in status) exit {status_code};; esac\nexit 0\n",
+        sb.out.display()
+    )
+}
+
+#[test]
+fn without_any_defaults_the_body_gets_name_pwd_and_runsv_environment() {
+    let (debian, ours) = both(&|_| {});
+    assert_same(&debian, &ours);
+    assert_eq!(ours.argv, "/etc/sv/foo/run\n");
+    let keys: Vec<_> = ours.env.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["NAME", "PATH", "PWD"]);
+    assert_eq!(ours.env["NAME"], "foo");
+    assert_eq!(ours.env["PWD"], "/etc/sv/foo");
+    assert_eq!(ours.stdout, "");
+    assert_eq!(ours.finish_args, "0 0\n");
+}
+
+#[test]
+fn runit_defaults_are_exported() {
+    let (debian, ours) = both(&|sb| {
+        sb.write("etc/default/runit", "# runit\nVERBOSE=0\n\nDEBUG=0\n", 0o644)
+    });
+    assert_same(&debian, &ours);
+    assert_eq!(ours.env["VERBOSE"], "0");
+    assert_eq!(ours.env["DEBUG"], "0");
+}
+
+const SERVICE_DEFAULTS: &str = r#"# defaults for foo
+A=plain
+B='single $A "quoted"'
+C="double $A"
+export D="exported ${A}-x"
+E=$B
+F="$NAME-in-default"
+G=`echo substituted`
+H=$UNDEFINED_IN_DEFAULTS
+if [ -n "$A" ]; then I=conditional; fi
+J='multi
+line'
+"#;
+
+#[test]
+fn service_defaults_with_quoting_export_and_references_match_sh() {
+    let setup = |sb: &Sandbox| {
+        sb.write("etc/default/runit", "VERBOSE=0\nDEBUG=0\n", 0o644);
+        sb.write("etc/default/foo", SERVICE_DEFAULTS, 0o644);
+    };
+    let (debian, ours) = both(&setup);
+    assert_same(&debian, &ours);
+    let e = &ours.env;
+    assert_eq!(e["A"], "plain");
+    assert_eq!(e["B"], "single $A \"quoted\"");
+    assert_eq!(e["C"], "double plain");
+    assert_eq!(e["D"], "exported plain-x");
+    assert_eq!(e["E"], e["B"]);
+    assert_eq!(e["F"], "foo-in-default");
+    assert_eq!(e["G"], "substituted");
+    assert_eq!(e["H"], "");
+    assert_eq!(e["I"], "conditional");
+    assert_eq!(e["J"], "multi\nline");
+}
+
+#[test]
+fn the_env_form_of_the_first_line_works_the_same() {
+    let setup = |sb: &Sandbox| sb.write("etc/default/foo", SERVICE_DEFAULTS, 0o644);
+    let debian = observe(DEBIAN, &setup);
+    let ours = observe(OURS_VIA_ENV, &setup);
+    assert_same(&debian, &ours);
+}
+
+#[test]
+fn the_envdir_overrides_the_defaults() {
+    let (debian, ours) = both(&|sb| {
+        sb.write("etc/default/foo", "X=from-default\nKEPT=yes\n", 0o644);
+        sb.write("etc/sv/foo/env/X", "from-envdir  \t\nsecond line ignored\n", 0o644);
+        sb.write("etc/sv/foo/env/.hidden", "skipped\n", 0o644);
+        sb.write("etc/sv/foo/env/NOEOL", "  leading blanks kept", 0o644);
+        sb.write("etc/sv/foo/env/EMPTYLINE", "\n", 0o644);
+    });
+    assert_same(&debian, &ours);
+    assert_eq!(ours.env["X"], "from-envdir");
+    assert_eq!(ours.env["KEPT"], "yes");
+    assert_eq!(ours.env["NOEOL"], "  leading blanks kept");
+    assert_eq!(ours.env["EMPTYLINE"], "");
+    assert!(!ours.env.contains_key(".hidden"));
+}
+
+#[test]
+fn conf_is_read_like_debians_env() {
+    let debian = observe(DEBIAN, &|sb| {
+        sb.write("etc/default/foo", "X=from-default\n", 0o644);
+        sb.write("etc/sv/foo/env/X", "from-envdir\n", 0o644);
+    });
+    let ours = observe(OURS, &|sb| {
+        sb.write("etc/default/foo", "X=from-default\n", 0o644);
+        sb.write("etc/sv/foo/conf/X", "from-envdir\n", 0o644);
+    });
+    assert_same(&debian, &ours);
+}
+
+#[test]
+fn an_empty_envdir_file_unsets_the_variable() {
+    let (debian, ours) = both(&|sb| {
+        sb.write("etc/default/foo", "X=1\n", 0o644);
+        sb.write("etc/sv/foo/env/X", "", 0o644);
+        sb.write("etc/sv/foo/env/NAME", "", 0o644);
+    });
+    assert_same(&debian, &ours);
+    assert!(!ours.env.contains_key("X"));
+    assert!(!ours.env.contains_key("NAME"));
+}
+
+#[test]
+fn nul_in_an_envdir_file_becomes_a_newline() {
+    let (debian, ours) = both(&|sb| {
+        sb.write("etc/sv/foo/env/Y", b"a\0b \t\nsecond\0line\n", 0o644);
+    });
+    assert_same(&debian, &ours);
+    assert_eq!(ours.env["Y"], "a\nb");
+}
+
+#[test]
+fn policy_rc_d_101_denies_the_start_and_takes_the_service_down() {
+    let (debian, ours) = both(&|sb| sb.policy(101));
+    assert_eq!(ours.stdout, "action denied by policy-rc.d\n");
+    assert_eq!(ours.policy_args, "foo start\n");
+    assert!(ours.env.is_empty(), "the body must not run");
+    // Difference: Debian's shell can be killed by the TERM its own `sv d`
+    // makes runsv send; ours ignores it and always exits 0.
+    assert_eq!(ours.finish_args, "0 0\n");
+    assert!(
+        ["0 0\n", "-1 15\n"].contains(&debian.finish_args.as_str()),
+        "{debian:?}"
+    );
+    assert_same(
+        &Observation {
+            finish_args: ours.finish_args.clone(),
+            ..debian
+        },
+        &ours,
+    );
+}
+
+#[test]
+fn policy_rc_d_104_lets_the_start_go_on() {
+    let (debian, ours) = both(&|sb| sb.policy(104));
+    assert_same(&debian, &ours);
+    assert_eq!(ours.policy_args, "foo start\n");
+    assert_eq!(ours.env["NAME"], "foo");
+}
+
+#[test]
+fn removed_but_not_purged_is_binary_not_installed() {
+    let (debian, ours) = both(&|sb| sb.write("etc/sv/foo/.meta/installed", "", 0o644));
+    assert_eq!(ours.stdout, "invoke-run: foo binary not installed\n");
+    assert!(ours.env.is_empty(), "the body must not run");
+    assert_eq!(ours.finish_args, "0 0\n");
+    assert_same(
+        &Observation {
+            finish_args: ours.finish_args.clone(),
+            ..debian
+        },
+        &ours,
+    );
+}
+
+#[test]
+fn still_installed_packages_start() {
+    for marker in ["usr/share/runit/meta/foo/installed", "usr/share/runit/sv/foo/run"] {
+        let setup = |sb: &Sandbox| {
+            sb.write("etc/sv/foo/.meta/installed", "", 0o644);
+            sb.write(marker, "", 0o644);
+        };
+        let (debian, ours) = both(&setup);
+        assert_same(&debian, &ours);
+        assert_eq!(ours.env["NAME"], "foo", "with {marker}");
+    }
+}
+
+#[test]
+fn an_init_script_is_stopped_before_the_start() {
+    let (debian, ours) = both(&|sb| sb.write("etc/init.d/foo", init_script(sb, 0), 0o755));
+    assert_same(&debian, &ours);
+    assert_eq!(ours.initd_args, "stop --force-sysv\n");
+    assert_eq!(ours.env["NAME"], "foo");
+}
+
+#[test]
+fn a_symlinked_init_script_is_not_called() {
+    let (debian, ours) = both(&|sb| {
+        sb.write("etc/init.d/real-foo", init_script(sb, 0), 0o755);
+        std::os::unix::fs::symlink("real-foo", sb.root.join("etc/init.d/foo")).unwrap();
+    });
+    assert_same(&debian, &ours);
+    assert_eq!(ours.initd_args, "");
+    assert_eq!(ours.env["NAME"], "foo");
+}
+
+#[test]
+fn noreplace_with_a_running_sysv_instance_leaves_the_runit_service_down() {
+    let (debian, ours) = both(&|sb| {
+        sb.write("etc/init.d/foo", init_script(sb, 0), 0o755);
+        sb.write("etc/sv/foo/.meta/noreplace", "", 0o644);
+    });
+    assert_eq!(ours.initd_args, "status --force-sysv\n");
+    assert!(ours.env.is_empty(), "the body must not run");
+    // Difference: ours says why the service stays down; Debian is silent.
+    assert_eq!(debian.stdout, "");
+    assert_eq!(
+        ours.stdout,
+        "invoke-run: foo is running under /etc/init.d/foo and is marked noreplace: \
+         the runit service stays down until it is stopped by hand\n"
+    );
+    assert_same(
+        &Observation {
+            stdout: ours.stdout.clone(),
+            finish_args: ours.finish_args.clone(),
+            ..debian
+        },
+        &ours,
+    );
+    assert_eq!(ours.finish_args, "0 0\n");
+}
+
+#[test]
+fn noreplace_without_a_running_sysv_instance_stops_it_and_starts() {
+    let (debian, ours) = both(&|sb| {
+        sb.write("etc/init.d/foo", init_script(sb, 3), 0o755);
+        sb.write("usr/share/runit/meta/foo/noreplace", "", 0o644);
+    });
+    assert_same(&debian, &ours);
+    assert_eq!(ours.initd_args, "status --force-sysv\nstop --force-sysv\n");
+    assert_eq!(ours.env["NAME"], "foo");
+}
