@@ -35,7 +35,6 @@ use std::io::ErrorKind;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::{Result, bail};
@@ -45,6 +44,7 @@ use nix::unistd::Pid;
 use crate::builder::{self, ServiceBuilder};
 use crate::fsx;
 use crate::sv::{DEFAULT_TIMEOUT, RunitSv, Service, State, Status, Sv, SvError};
+pub use crate::template::OnUpgrade;
 use crate::template::validate_service_name;
 
 /// The environment variable that moves every path of [`MaintRoots`] under
@@ -159,34 +159,6 @@ impl MaintRoots {
         let mut b = ServiceBuilder::new(&self.config_root, &self.sv_dir, &self.runit_root);
         b.package_root = self.package_root.clone();
         b
-    }
-}
-
-/// What a package upgrade does to its running service (dh_runit's
-/// `onupgrade=`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum OnUpgrade {
-    /// Restart it in postinst (the default).
-    #[default]
-    Restart,
-    /// Stop it in every prerm, start it in postinst.
-    Stop,
-    /// Leave it running; postinst only makes sure it runs.
-    NoStop,
-    /// Send it HUP in postinst.
-    Reload,
-}
-
-impl FromStr for OnUpgrade {
-    type Err = anyhow::Error;
-    fn from_str(s: &str) -> Result<Self> {
-        Ok(match s {
-            "restart" => OnUpgrade::Restart,
-            "stop" => OnUpgrade::Stop,
-            "nostop" => OnUpgrade::NoStop,
-            "reload" => OnUpgrade::Reload,
-            other => bail!("unknown onupgrade `{other}`: use restart, stop, nostop or reload"),
-        })
     }
 }
 

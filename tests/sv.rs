@@ -389,3 +389,35 @@ fn a_second_stop_does_not_send_term_again_while_one_is_pending() {
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(fs::read_to_string(&terms).unwrap(), "term\nterm\n");
 }
+
+#[test]
+fn the_public_api_activates_stats_stops_and_prunes_a_service_under_real_runit() {
+    use servicebuilder::template::{Command as Argv, ServiceTemplate};
+    use servicebuilder::testing::FakeServiceBuilder;
+    use std::collections::BTreeMap;
+
+    let fake = FakeServiceBuilder::new().unwrap();
+    let _runsvdir = Supervisor::runsvdir(&fake.runit_root);
+    let web = ServiceTemplate {
+        run: Some(Argv::argv(["sleep", "100000"])),
+        sleep: Some(0),
+        ..ServiceTemplate::default()
+    };
+    let templates = BTreeMap::from([("web".to_owned(), web)]);
+    fake.activate("app", &templates).unwrap();
+
+    let sv = RunitSv::default();
+    let service = Service::new(&fake.runit_root, "web");
+    // runsvdir needs up to 5 s to notice the link: start waits for it.
+    sv.start(&service).unwrap();
+    let st = sv.stat(&service).unwrap();
+    assert_eq!(st.child_status, STATUS_RUN);
+    assert!(pid_alive(st.child_pid as u32));
+    sv.stop(&service, DEFAULT_TIMEOUT).unwrap();
+    assert_eq!(sv.stat(&service).unwrap().child_status, STATUS_DOWN);
+
+    fake.activate("app", &BTreeMap::new()).unwrap();
+    fake.prune().unwrap();
+    assert!(fs::symlink_metadata(&service.path).is_err(), "link pruned");
+    assert!(!fake.staging_root.join("web").exists(), "stage pruned");
+}

@@ -16,14 +16,19 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use super::args::{MaintArgs, MaintScript, RootArgs};
-use crate::maint::{Maint, MaintRoots, Script};
+use crate::maint::{Maint, MaintRoots, OnUpgrade, Script};
 
 /// `servicebuilder maint postinst|prerm|postrm`.
 pub fn maint(_roots: &RootArgs, args: &MaintArgs) -> anyhow::Result<ExitCode> {
     let m = Maint {
         name: args.name.clone(),
         enable: args.enable == "yes",
-        onupgrade: args.onupgrade.parse()?,
+        onupgrade: OnUpgrade::parse(&args.onupgrade).ok_or_else(|| {
+            anyhow::anyhow!(
+                "unknown onupgrade `{}`: use restart, stop, nostop or reload",
+                args.onupgrade
+            )
+        })?,
         package: args.package.clone(),
         roots: MaintRoots::from_env(),
     };
