@@ -154,6 +154,7 @@ impl ServiceBuilder {
         validate_set_name(name)?;
         fsx::ensure_root(&self.staging_root)?;
         let _lock = self.lock()?;
+        let mut report = self.recover()?;
         let path = self.config_path(name);
         let (declared, _) = self.declarations()?;
         for service in templates.keys() {
@@ -166,7 +167,6 @@ impl ServiceBuilder {
             }
         }
         self.write(name, templates)?;
-        let mut report = Report::default();
         let origin = format!("{name}.yaml");
         for (service, t) in templates {
             report.merge(self.stage_and_link(service, t, &origin)?);
@@ -181,7 +181,7 @@ impl ServiceBuilder {
     pub fn rebuild(&self) -> Result<Report> {
         fsx::ensure_root(&self.staging_root)?;
         let _lock = self.lock()?;
-        let mut report = Report::default();
+        let mut report = self.recover()?;
         let mut seen: BTreeMap<String, PathBuf> = BTreeMap::new();
         for file in self.config_files()? {
             let templates = match template::load_file(&file) {
@@ -224,6 +224,7 @@ impl ServiceBuilder {
     pub fn prune(&self) -> Result<Report> {
         fsx::ensure_root(&self.staging_root)?;
         let _lock = self.lock()?;
+        let mut report = self.recover()?;
         let (declared, errors) = self.declarations()?;
         if !errors.is_empty() {
             bail!(
@@ -232,7 +233,6 @@ impl ServiceBuilder {
                 errors.join("\n  ")
             );
         }
-        let mut report = Report::default();
         if let Ok(entries) = fs::read_dir(&self.runit_root) {
             for entry in entries {
                 let entry =
@@ -254,12 +254,6 @@ impl ServiceBuilder {
             let entry = entry?;
             let name = entry.file_name().to_string_lossy().into_owned();
             let path = entry.path();
-            if fsx::is_temp_name(&name) && entry.file_type()?.is_dir() {
-                // Left by a run that was killed while removing a service.
-                fs::remove_dir_all(&path)
-                    .with_context(|| format!("cannot remove {}", path.display()))?;
-                continue;
-            }
             if name.starts_with('.') || declared.contains_key(&name) {
                 continue;
             }
@@ -309,14 +303,68 @@ impl ServiceBuilder {
 
     /// Builds `service`'s directory in the staging root, writing only what
     /// changed.
+    ///
+    /// A new service is built under a temporary dot-name and renamed into
+    /// place, so runsvdir never sees part of it. A changed service keeps its
+    /// directory (runsv lives in it and owns `supervise/`): every new file
+    /// is first written under a temporary dot-name, then a journal listing
+    /// the renames and removals is committed as
+    /// `STAGING/.SERVICE.sb-journal`, then applied and removed. A run killed
+    /// after the commit is finished by the next locked run ([`recover`](Self::recover));
+    /// one killed before it leaves the old version and dot-named litter that
+    /// the next run sweeps.
     pub fn stage(&self, service: &str, t: &ServiceTemplate, origin: &str) -> Result<Report> {
         validate_service_name(service).map_err(anyhow::Error::msg)?;
         t.validate()
             .map_err(|e| anyhow::anyhow!("service `{service}`: {e}"))?;
+        let root = fsx::Dir::open(&self.staging_root)?;
         let dir = self.staging_root.join(service);
-        let marker = format!("config {origin}\n");
-        match marker_kind(&dir) {
-            _ if fs::symlink_metadata(&dir).is_err() => {}
+        let mut entries = render_service(service, t, &self.render);
+        if !entries
+            .iter()
+            .any(|e| e.path == Path::new(".meta") && matches!(e.kind, EntryKind::Dir { .. }))
+        {
+            entries.push(Entry {
+                path: ".meta".into(),
+                kind: EntryKind::Dir { mode: 0o755 },
+            });
+        }
+        entries.push(Entry {
+            path: MARKER.into(),
+            kind: EntryKind::File {
+                contents: format!("config {origin}\n").into_bytes(),
+                mode: 0o644,
+            },
+        });
+        let mut report = Report::default();
+        let Some(existing) = root.open_dir(service)? else {
+            // New: build it whole under a dot-name, then one rename.
+            let tmp = fsx::temp_name(service);
+            let result = (|| -> Result<()> {
+                root.create_dir(&tmp, 0o755)?;
+                let d = root.open_dir(&tmp)?.context("the new directory vanished")?;
+                for Entry { path, kind } in &entries {
+                    let rel = path.to_string_lossy();
+                    if rel.is_empty() {
+                        d.chmod(".", dir_mode(kind))?;
+                        continue;
+                    }
+                    let (parent, name) = split(&rel);
+                    let p = d.walk(parent)?.context("a parent directory vanished")?;
+                    create(&p, name, kind)?;
+                    report.written.push(dir.join(path));
+                }
+                root.rename_noreplace(&tmp, service)
+            })();
+            if let Err(e) = result {
+                let _ = root.remove_tree(&tmp);
+                return Err(e);
+            }
+            report.written.insert(0, dir);
+            report.services.push(service.to_owned());
+            return Ok(report);
+        };
+        match read_marker(&existing) {
             Some(MarkerKind::Config) => {}
             Some(MarkerKind::Package) => bail!(
                 "{} belongs to a Debian package; choose another service name",
@@ -328,59 +376,108 @@ impl ServiceBuilder {
                 dir.display()
             ),
         }
-        let mut report = Report::default();
-        let entries = render_service(service, t, &self.render);
-        let mut wanted: BTreeSet<PathBuf> = BTreeSet::new();
-        for Entry { path, kind } in &entries {
-            let full = dir.join(path);
-            wanted.insert(path.clone());
-            let changed = match kind {
-                EntryKind::Dir { mode } => fsx::ensure_dir(&full, *mode)?,
-                EntryKind::File { contents, mode } => {
-                    fsx::write_if_changed(&full, contents, *mode)?
-                }
-                EntryKind::Symlink { target } => {
-                    if fs::read_link(&full).ok().as_deref() != Some(target) {
-                        fsx::symlink_swap(target, &full)?;
-                        true
-                    } else {
-                        false
-                    }
-                }
-            };
-            if changed {
-                report.written.push(full);
-            }
+        let mut journal = Journal::default();
+        let result = plan_changes(&existing, &entries, t, &mut journal);
+        if let Err(e) = result {
+            journal.discard(&existing);
+            return Err(e);
         }
-        fsx::ensure_dir(&dir.join(".meta"), 0o755)?;
-        if fsx::write_if_changed(&dir.join(MARKER), marker.as_bytes(), 0o644)? {
-            report.written.push(dir.join(MARKER));
-        }
-        for stale in MANAGED
-            .iter()
-            .map(PathBuf::from)
-            .filter(|p| !wanted.contains(p))
-        {
-            if fsx::remove_file_if_exists(&dir.join(&stale))? {
-                report.removed.push(dir.join(stale));
+        if !journal.ops.is_empty() {
+            let jname = journal_name(service);
+            let committed = fsx::write_atomic(
+                &self.staging_root.join(&jname),
+                journal.to_text().as_bytes(),
+                0o600,
+            );
+            if let Err(e) = committed {
+                journal.discard(&existing);
+                return Err(e);
             }
-        }
-        // conf/ is wholly generated: variables no longer in the template go.
-        let conf = dir.join("conf");
-        if conf.is_dir() && !conf.is_symlink() {
-            for entry in fs::read_dir(&conf)? {
-                let entry = entry?;
-                let rel = Path::new("conf").join(entry.file_name());
-                if !wanted.contains(&rel) {
-                    fsx::remove_file_if_exists(&entry.path())?;
-                    report.removed.push(entry.path());
+            journal.apply(&existing)?;
+            root.unlink(&jname)?;
+            for op in &journal.ops {
+                let (Op::Rename(_, rel) | Op::Unlink(rel) | Op::Rmdir(rel) | Op::Chmod(rel, _)) =
+                    op;
+                let path = if rel == "." {
+                    dir.clone()
+                } else {
+                    dir.join(rel)
+                };
+                match op {
+                    Op::Unlink(_) | Op::Rmdir(_) => report.removed.push(path),
+                    _ => report.written.push(path),
                 }
-            }
-            if t.env.is_empty() {
-                fs::remove_dir(&conf).ok();
             }
         }
         report.services.push(service.to_owned());
+        Ok(report)
+    }
+
+    /// Finishes or undoes what a killed run left in the roots: committed
+    /// journals are applied, and temporary dot-names whose process is gone
+    /// are removed. Every locked command calls it first; it needs the lock.
+    pub fn recover(&self) -> Result<Report> {
+        let mut report = Report::default();
+        let root = match fsx::Dir::open(&self.staging_root) {
+            Ok(r) => r,
+            Err(_) if !self.staging_root.exists() => return Ok(report),
+            Err(e) => return Err(e),
+        };
+        let names = root.names()?;
+        for name in &names {
+            let Some(service) = name
+                .strip_prefix('.')
+                .and_then(|n| n.strip_suffix(JOURNAL_SUFFIX))
+            else {
+                continue;
+            };
+            let dir = root.open_dir(service).ok().flatten();
+            // A torn or unknown journal was never committed: the old
+            // version is intact, and its litter is swept below.
+            if let (Some(j), Some(dir)) = (Journal::parse(&root.read(name)?), dir) {
+                j.apply(&dir)?;
+                report.written.push(self.staging_root.join(service));
+            }
+            root.unlink(name)?;
+        }
+        for name in &names {
+            if fsx::is_stale_temp_name(name) {
+                root.remove_tree(name)?;
+                report.removed.push(self.staging_root.join(name));
+                continue;
+            }
+            if name.starts_with('.') {
+                continue;
+            }
+            let Ok(Some(dir)) = root.open_dir(name) else {
+                continue;
+            };
+            if read_marker(&dir) != Some(MarkerKind::Config) {
+                continue;
+            }
+            for sub in [".", "conf", "log", ".meta"] {
+                let Ok(Some(d)) = dir.walk(sub) else { continue };
+                for n in d.names()? {
+                    if fsx::is_stale_temp_name(&n) {
+                        d.remove_tree(&n)?;
+                        report.removed.push(d.path().join(n));
+                    }
+                }
+            }
+        }
+        for other in [&self.runit_root, &self.config_root] {
+            let Ok(d) = fsx::Dir::open(other) else {
+                continue;
+            };
+            for n in d.names()? {
+                if fsx::is_stale_temp_name(&n)
+                    && d.stat(&n)?.is_some_and(|s| s.kind != fsx::Kind::Dir)
+                {
+                    d.unlink(&n)?;
+                    report.removed.push(other.join(n));
+                }
+            }
+        }
         Ok(report)
     }
 
@@ -497,4 +594,386 @@ pub fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>> {
     }
     files.sort();
     Ok(files)
+}
+
+/// What a journal is called in the staging root: `.SERVICE` + this.
+const JOURNAL_SUFFIX: &str = ".sb-journal";
+const JOURNAL_HEADER: &str = "servicebuilder-journal 1";
+
+fn journal_name(service: &str) -> String {
+    format!(".{service}{JOURNAL_SUFFIX}")
+}
+
+fn dir_mode(kind: &EntryKind) -> u32 {
+    match kind {
+        EntryKind::Dir { mode } | EntryKind::File { mode, .. } => *mode,
+        EntryKind::Symlink { .. } => 0o777,
+    }
+}
+
+/// `a/b/c` -> (`a/b`, `c`); `c` -> (``, `c`).
+fn split(rel: &str) -> (&str, &str) {
+    rel.rsplit_once('/').unwrap_or(("", rel))
+}
+
+fn create(dir: &fsx::Dir, name: &str, kind: &EntryKind) -> Result<()> {
+    match kind {
+        EntryKind::Dir { mode } => dir.create_dir(name, *mode),
+        EntryKind::File { contents, mode } => dir.create_file(name, contents, *mode),
+        EntryKind::Symlink { target } => dir.create_symlink(target, name),
+    }
+}
+
+fn read_marker(dir: &fsx::Dir) -> Option<MarkerKind> {
+    let meta = dir.open_dir(".meta").ok()??;
+    let text = meta.read("servicebuilder").ok()?;
+    if text.starts_with(b"config ") {
+        Some(MarkerKind::Config)
+    } else if text.starts_with(b"package ") {
+        Some(MarkerKind::Package)
+    } else {
+        None
+    }
+}
+
+/// One step of a journal; paths are relative to the service directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Op {
+    /// Rename the temporary entry to its final name (same directory).
+    Rename(String, String),
+    Unlink(String),
+    Rmdir(String),
+    Chmod(String, u32),
+}
+
+#[derive(Debug, Default)]
+struct Journal {
+    ops: Vec<Op>,
+}
+
+/// A journal path must stay inside the service directory.
+fn safe_rel(rel: &str) -> bool {
+    rel == "."
+        || (!rel.is_empty()
+            && rel.split('/').all(|c| {
+                !c.is_empty() && c != "." && c != ".." && !c.contains(char::is_whitespace)
+            }))
+}
+
+impl Journal {
+    fn to_text(&self) -> String {
+        let mut s = format!("{JOURNAL_HEADER}\n");
+        for op in &self.ops {
+            match op {
+                Op::Chmod(p, m) => s.push_str(&format!("chmod {p} {m:o}\n")),
+                Op::Rename(a, b) => s.push_str(&format!("rename {a} {b}\n")),
+                Op::Unlink(p) => s.push_str(&format!("unlink {p}\n")),
+                Op::Rmdir(p) => s.push_str(&format!("rmdir {p}\n")),
+            }
+        }
+        s.push_str("end\n");
+        s
+    }
+
+    /// `None` unless the text is a whole journal whose every path stays
+    /// inside the service directory.
+    fn parse(text: &[u8]) -> Option<Journal> {
+        let text = std::str::from_utf8(text).ok()?;
+        let mut lines = text.lines();
+        if lines.next()? != JOURNAL_HEADER {
+            return None;
+        }
+        let mut ops = Vec::new();
+        for line in lines {
+            let w: Vec<&str> = line.split(' ').collect();
+            let op = match w.as_slice() {
+                ["end"] => return Some(Journal { ops }),
+                ["chmod", p, m] => Op::Chmod(p.to_string(), u32::from_str_radix(m, 8).ok()?),
+                ["rename", a, b] if split(a).0 == split(b).0 => {
+                    Op::Rename(a.to_string(), b.to_string())
+                }
+                ["unlink", p] => Op::Unlink(p.to_string()),
+                ["rmdir", p] => Op::Rmdir(p.to_string()),
+                _ => return None,
+            };
+            let (Op::Rename(p, _) | Op::Unlink(p) | Op::Rmdir(p) | Op::Chmod(p, _)) = &op;
+            if !safe_rel(p) || matches!(&op, Op::Rename(_, b) if !safe_rel(b)) {
+                return None;
+            }
+            ops.push(op);
+        }
+        None
+    }
+
+    /// Applies the steps; each is idempotent, so a journal is applied again
+    /// safely after a kill in the middle of it.
+    fn apply(&self, dir: &fsx::Dir) -> Result<()> {
+        for op in &self.ops {
+            match op {
+                Op::Chmod(rel, mode) => {
+                    let (parent, name) = if rel == "." { ("", ".") } else { split(rel) };
+                    if let Some(p) = dir.walk(parent)?
+                        && p.stat(name)?.is_some()
+                    {
+                        p.chmod(name, *mode)?;
+                    }
+                }
+                Op::Rename(from, to) => {
+                    let (parent, from) = split(from);
+                    if let Some(p) = dir.walk(parent)?
+                        && p.stat(from)?.is_some()
+                    {
+                        p.rename(from, split(to).1)?;
+                    }
+                }
+                Op::Unlink(rel) => {
+                    let (parent, name) = split(rel);
+                    if let Some(p) = dir.walk(parent)? {
+                        p.unlink(name)?;
+                    }
+                }
+                Op::Rmdir(rel) => {
+                    let (parent, name) = split(rel);
+                    if let Some(p) = dir.walk(parent)? {
+                        p.remove_tree(name)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes the temporary entries of a journal that was never committed.
+    fn discard(&self, dir: &fsx::Dir) {
+        for op in &self.ops {
+            if let Op::Rename(from, _) = op {
+                let (parent, name) = split(from);
+                if let Ok(Some(p)) = dir.walk(parent) {
+                    let _ = p.remove_tree(name);
+                }
+            }
+        }
+    }
+}
+
+/// Compares the rendered `entries` with the existing directory `dir` and
+/// prepares the journal that turns one into the other: new contents are
+/// written under temporary names now, and only renamed into place when the
+/// journal is applied.
+fn plan_changes(
+    dir: &fsx::Dir,
+    entries: &[Entry],
+    t: &ServiceTemplate,
+    journal: &mut Journal,
+) -> Result<()> {
+    // Final relative directory -> where it is now (a temporary directory
+    // for one that does not exist yet).
+    let mut placed: BTreeMap<String, String> = BTreeMap::new();
+    placed.insert(String::new(), String::new());
+    let mut wanted: BTreeSet<String> = BTreeSet::new();
+    for Entry { path, kind } in entries {
+        let rel = path.to_string_lossy().into_owned();
+        wanted.insert(rel.clone());
+        if rel.is_empty() {
+            let st = dir.stat(".")?.context("the service directory vanished")?;
+            if st.mode != dir_mode(kind) {
+                journal.ops.push(Op::Chmod(".".into(), dir_mode(kind)));
+            }
+            continue;
+        }
+        let (parent, name) = split(&rel);
+        let Some(now) = placed.get(parent).cloned() else {
+            bail!("{}: its parent directory is not rendered first", rel);
+        };
+        let join = |p: &str, n: &str| {
+            if p.is_empty() {
+                n.to_owned()
+            } else {
+                format!("{p}/{n}")
+            }
+        };
+        let pdir = dir.walk(&now)?.with_context(|| {
+            format!("{}: a directory vanished", dir.path().join(&now).display())
+        })?;
+        let in_new_parent = now != parent;
+        if in_new_parent {
+            // Inside a directory that is itself new: build in place.
+            create(&pdir, name, kind)?;
+            if matches!(kind, EntryKind::Dir { .. }) {
+                placed.insert(rel.clone(), join(&now, name));
+            }
+            continue;
+        }
+        let st = pdir.stat(name)?;
+        let full = dir.path().join(&rel);
+        match (kind, st) {
+            (EntryKind::Dir { mode }, Some(st)) if st.kind == fsx::Kind::Dir => {
+                if st.mode != *mode {
+                    journal.ops.push(Op::Chmod(rel.clone(), *mode));
+                }
+                placed.insert(rel.clone(), rel.clone());
+            }
+            (EntryKind::File { contents, mode }, Some(st)) if st.kind == fsx::Kind::File => {
+                if st.mode != *mode
+                    || st.len != contents.len() as u64
+                    || pdir.read(name)? != *contents
+                {
+                    let tmp = fsx::temp_name(name);
+                    journal
+                        .ops
+                        .push(Op::Rename(join(parent, &tmp), rel.clone()));
+                    create(&pdir, &tmp, kind)?;
+                }
+            }
+            (EntryKind::Symlink { target }, Some(st)) if st.kind == fsx::Kind::Symlink => {
+                if pdir.read_link(name)? != *target {
+                    let tmp = fsx::temp_name(name);
+                    journal
+                        .ops
+                        .push(Op::Rename(join(parent, &tmp), rel.clone()));
+                    create(&pdir, &tmp, kind)?;
+                }
+            }
+            (_, None) => {
+                let tmp = fsx::temp_name(name);
+                journal
+                    .ops
+                    .push(Op::Rename(join(parent, &tmp), rel.clone()));
+                create(&pdir, &tmp, kind)?;
+                if matches!(kind, EntryKind::Dir { .. }) {
+                    placed.insert(rel.clone(), join(parent, &tmp));
+                }
+            }
+            (_, Some(st)) => bail!(
+                "{} is in the way ({}); move it away and run again",
+                full.display(),
+                match st.kind {
+                    fsx::Kind::Symlink => "a symbolic link, never followed",
+                    fsx::Kind::Dir => "a directory",
+                    _ => "not what servicebuilder writes there",
+                }
+            ),
+        }
+    }
+    for stale in MANAGED.iter().filter(|p| !wanted.contains(**p)) {
+        let (parent, name) = split(stale);
+        if let Some(p) = dir.walk(parent)?
+            && p.stat(name)?.is_some_and(|s| s.kind != fsx::Kind::Dir)
+        {
+            journal.ops.push(Op::Unlink((*stale).to_owned()));
+        }
+    }
+    // conf/ is wholly generated: variables no longer in the template go.
+    if let Some(conf) = dir.open_dir("conf")? {
+        for n in conf.names()? {
+            let rel = format!("conf/{n}");
+            if !wanted.contains(&rel) && !fsx::is_temp_name(&n) {
+                journal.ops.push(Op::Unlink(rel));
+            }
+        }
+        if t.env.is_empty() {
+            journal.ops.push(Op::Rmdir("conf".into()));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::template::parse_templates;
+    use crate::testing::FakeServiceBuilder;
+
+    fn templates(yaml: &str) -> Templates {
+        parse_templates(yaml, "t.yaml".as_ref()).unwrap()
+    }
+
+    #[test]
+    fn a_changed_service_keeps_its_directory_and_supervise() {
+        let b = FakeServiceBuilder::new().unwrap();
+        b.activate("s", &templates("web: {run: [a], env: {A: '1'}}\n"))
+            .unwrap();
+        let dir = b.staging_root.join("web");
+        fs::create_dir(dir.join("supervise")).unwrap();
+        let ino = std::os::unix::fs::MetadataExt::ino(&fs::metadata(&dir).unwrap());
+        b.activate(
+            "s",
+            &templates("web: {run: [b], env: {B: '2'}, restart: never}\n"),
+        )
+        .unwrap();
+        assert_eq!(
+            std::os::unix::fs::MetadataExt::ino(&fs::metadata(&dir).unwrap()),
+            ino
+        );
+        assert!(dir.join("supervise").is_dir());
+        assert!(dir.join("down").is_file());
+        assert!(!dir.join("conf/A").exists());
+        assert_eq!(fs::read(dir.join("conf/B")).unwrap(), b"2\n");
+        let mut names: Vec<_> = fs::read_dir(&b.staging_root)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, [LOCK_FILE, "web"]);
+    }
+
+    #[test]
+    fn a_committed_journal_is_finished_by_the_next_run() {
+        let b = FakeServiceBuilder::new().unwrap();
+        b.activate("s", &templates("web: {run: [a]}\n")).unwrap();
+        let root = fsx::Dir::open(&b.staging_root).unwrap();
+        let dir = root.open_dir("web").unwrap().unwrap();
+        // What a run killed right after committing would leave.
+        let mut j = Journal::default();
+        plan_changes(
+            &dir,
+            &render_service("web", &templates("web: {run: [b]}\n")["web"], &b.render),
+            &templates("web: {run: [b]}\n")["web"],
+            &mut j,
+        )
+        .unwrap();
+        assert!(!j.ops.is_empty());
+        fs::write(b.staging_root.join(journal_name("web")), j.to_text()).unwrap();
+        assert!(
+            fs::read_to_string(b.staging_root.join("web/run"))
+                .unwrap()
+                .ends_with("exec a\n")
+        );
+        b.prune().unwrap();
+        assert!(
+            fs::read_to_string(b.staging_root.join("web/run"))
+                .unwrap()
+                .ends_with("exec b\n")
+        );
+        assert!(!b.staging_root.join(journal_name("web")).exists());
+    }
+
+    #[test]
+    fn journals_never_leave_the_service_directory() {
+        for bad in [
+            "servicebuilder-journal 1\nunlink ../x\nend\n",
+            "servicebuilder-journal 1\nunlink /etc/passwd\nend\n",
+            "servicebuilder-journal 1\nrename a/.x b/x\nend\n",
+            "servicebuilder-journal 1\nunlink run\n",
+            "servicebuilder-journal 2\nend\n",
+        ] {
+            assert!(Journal::parse(bad.as_bytes()).is_none(), "{bad}");
+        }
+        let ok = Journal::parse(b"servicebuilder-journal 1\nchmod . 755\nunlink conf/A\nend\n");
+        assert_eq!(ok.unwrap().ops.len(), 2);
+    }
+
+    #[test]
+    fn a_symlinked_service_directory_is_never_written_through() {
+        let b = FakeServiceBuilder::new().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        fs::create_dir_all(outside.path().join(".meta")).unwrap();
+        fs::write(outside.path().join(MARKER), "config s.yaml\n").unwrap();
+        std::os::unix::fs::symlink(outside.path(), b.staging_root.join("web")).unwrap();
+        let e = b
+            .activate("s", &templates("web: {run: [a]}\n"))
+            .unwrap_err();
+        assert!(format!("{e:#}").contains("symbolic link"), "{e:#}");
+        assert!(!outside.path().join("run").exists());
+    }
 }

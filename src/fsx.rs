@@ -7,14 +7,17 @@
 //! never sees them.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-use std::os::unix::io::AsFd;
+use std::os::unix::io::{AsFd, AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, Result, bail};
-use nix::fcntl::{Flock, FlockArg};
+use nix::errno::Errno;
+use nix::fcntl::{AtFlags, Flock, FlockArg, OFlag, RenameFlags};
+use nix::sys::stat::{Mode, SFlag};
+use nix::unistd::UnlinkatFlags;
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
@@ -25,8 +28,7 @@ pub fn temp_sibling(path: &Path) -> PathBuf {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    path.with_file_name(format!(".{name}.sb-tmp.{}.{n}", std::process::id()))
+    path.with_file_name(temp_name(&name))
 }
 
 /// True for a name [`temp_sibling`] makes.
@@ -154,6 +156,302 @@ pub fn remove_tree(path: &Path) -> Result<()> {
     fs::remove_dir_all(&tmp).with_context(|| format!("cannot remove {}", tmp.display()))
 }
 
+/// The process id in a name [`temp_sibling`] made, if any.
+pub fn temp_name_pid(name: &str) -> Option<u32> {
+    let rest = &name[name.find(".sb-tmp.")? + ".sb-tmp.".len()..];
+    rest.split('.').next()?.parse().ok()
+}
+
+/// True for a temporary name whose creator is gone: another live process
+/// may still be about to rename its own temporary file, so only the dead
+/// ones are swept.
+pub fn is_stale_temp_name(name: &str) -> bool {
+    is_temp_name(name)
+        && temp_name_pid(name).is_none_or(|pid| {
+            pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists()
+        })
+}
+
+/// A directory opened without following a symbolic link at its last
+/// component (the root of a walk may be a symlink: it is the admin's
+/// choice). Every operation is relative to the open descriptor and never
+/// follows a symlink at the name it is given, so an entry replaced by a
+/// link to `/etc` between a check and a write cannot redirect the write.
+#[derive(Debug)]
+pub struct Dir {
+    fd: OwnedFd,
+    path: PathBuf,
+}
+
+/// The type of a directory entry, read without following links.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A regular file.
+    File,
+    /// A directory.
+    Dir,
+    /// A symbolic link.
+    Symlink,
+    /// Anything else (FIFO, socket, device).
+    Other,
+}
+
+/// What [`Dir::stat`] reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stat {
+    /// The entry's type.
+    pub kind: Kind,
+    /// Permission bits (`& 0o7777`).
+    pub mode: u32,
+    /// Size in bytes.
+    pub len: u64,
+}
+
+fn errno_io(e: Errno) -> io::Error {
+    io::Error::from_raw_os_error(e as i32)
+}
+
+const DIR_FLAGS: OFlag = OFlag::O_RDONLY
+    .union(OFlag::O_DIRECTORY)
+    .union(OFlag::O_NOFOLLOW)
+    .union(OFlag::O_CLOEXEC);
+
+impl Dir {
+    /// Opens `path` (which may itself be reached through symlinks).
+    pub fn open(path: &Path) -> Result<Dir> {
+        let fd = nix::fcntl::open(
+            path,
+            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(errno_io)
+        .with_context(|| format!("cannot open the directory {}", path.display()))?;
+        Ok(Dir {
+            fd,
+            path: path.to_owned(),
+        })
+    }
+
+    /// The path this handle was opened as (for messages).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Opens the subdirectory `name`; `None` when it does not exist. A
+    /// symlink or a non-directory there is an error.
+    pub fn open_dir(&self, name: &str) -> Result<Option<Dir>> {
+        let path = self.path.join(name);
+        match nix::fcntl::openat(&self.fd, name, DIR_FLAGS, Mode::empty()) {
+            Ok(fd) => Ok(Some(Dir { fd, path })),
+            Err(Errno::ENOENT) => Ok(None),
+            Err(Errno::ELOOP) | Err(Errno::ENOTDIR) => bail!(
+                "{} is a symbolic link or not a directory; refusing to follow it (move it away)",
+                path.display()
+            ),
+            Err(e) => Err(errno_io(e)).with_context(|| format!("cannot open {}", path.display())),
+        }
+    }
+
+    /// Walks `rel` (components separated by `/`) without following any
+    /// symlink; `None` when a component is missing.
+    pub fn walk(&self, rel: &str) -> Result<Option<Dir>> {
+        let mut dir = Dir {
+            fd: self
+                .fd
+                .try_clone()
+                .context("cannot duplicate a descriptor")?,
+            path: self.path.clone(),
+        };
+        for part in rel.split('/').filter(|p| !p.is_empty() && *p != ".") {
+            match dir.open_dir(part)? {
+                Some(d) => dir = d,
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(dir))
+    }
+
+    /// The entry `name`, not following a symlink; `None` when missing.
+    pub fn stat(&self, name: &str) -> Result<Option<Stat>> {
+        match nix::sys::stat::fstatat(&self.fd, name, AtFlags::AT_SYMLINK_NOFOLLOW) {
+            Ok(st) => {
+                let kind = match SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT {
+                    SFlag::S_IFREG => Kind::File,
+                    SFlag::S_IFDIR => Kind::Dir,
+                    SFlag::S_IFLNK => Kind::Symlink,
+                    _ => Kind::Other,
+                };
+                Ok(Some(Stat {
+                    kind,
+                    mode: st.st_mode & 0o7777,
+                    len: st.st_size as u64,
+                }))
+            }
+            Err(Errno::ENOENT) => Ok(None),
+            Err(e) => Err(errno_io(e))
+                .with_context(|| format!("cannot inspect {}", self.path.join(name).display())),
+        }
+    }
+
+    /// Reads the regular file `name` (a symlink there is an error).
+    pub fn read(&self, name: &str) -> Result<Vec<u8>> {
+        let fd = nix::fcntl::openat(
+            &self.fd,
+            name,
+            OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(errno_io)
+        .with_context(|| format!("cannot read {}", self.path.join(name).display()))?;
+        let mut out = Vec::new();
+        File::from(fd)
+            .read_to_end(&mut out)
+            .with_context(|| format!("cannot read {}", self.path.join(name).display()))?;
+        Ok(out)
+    }
+
+    /// The target of the symlink `name`.
+    pub fn read_link(&self, name: &str) -> Result<PathBuf> {
+        nix::fcntl::readlinkat(&self.fd, name)
+            .map(PathBuf::from)
+            .map_err(errno_io)
+            .with_context(|| format!("cannot read the link {}", self.path.join(name).display()))
+    }
+
+    /// Creates the new file `name` (never an existing one, never through a
+    /// symlink) with `contents` and exactly `mode`.
+    pub fn create_file(&self, name: &str, contents: &[u8], mode: u32) -> Result<()> {
+        let path = self.path.join(name);
+        let fd = nix::fcntl::openat(
+            &self.fd,
+            name,
+            OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+            Mode::from_bits_truncate(0o600),
+        )
+        .map_err(errno_io)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+        let mut f = File::from(fd);
+        f.write_all(contents)
+            .and_then(|()| f.set_permissions(fs::Permissions::from_mode(mode)))
+            .with_context(|| format!("cannot write {}", path.display()))
+    }
+
+    /// Creates the directory `name` with exactly `mode`.
+    pub fn create_dir(&self, name: &str, mode: u32) -> Result<()> {
+        let path = self.path.join(name);
+        nix::sys::stat::mkdirat(&self.fd, name, Mode::from_bits_truncate(0o700))
+            .map_err(errno_io)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        self.chmod(name, mode)
+    }
+
+    /// Creates the symlink `name` pointing to `target`.
+    pub fn create_symlink(&self, target: &Path, name: &str) -> Result<()> {
+        nix::unistd::symlinkat(target, &self.fd, name)
+            .map_err(errno_io)
+            .with_context(|| format!("cannot create the link {}", self.path.join(name).display()))
+    }
+
+    /// Sets the mode of the file or directory `name` (`.` for this
+    /// directory), never through a symlink.
+    pub fn chmod(&self, name: &str, mode: u32) -> Result<()> {
+        let path = self.path.join(name);
+        let fd = nix::fcntl::openat(
+            &self.fd,
+            name,
+            OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC | OFlag::O_NONBLOCK,
+            Mode::empty(),
+        )
+        .map_err(errno_io)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+        nix::sys::stat::fchmod(&fd, Mode::from_bits_truncate(mode))
+            .map_err(errno_io)
+            .with_context(|| format!("cannot set the mode of {}", path.display()))
+    }
+
+    /// Renames `from` to `to`, both in this directory (replacing `to`,
+    /// which is never followed).
+    pub fn rename(&self, from: &str, to: &str) -> Result<()> {
+        nix::fcntl::renameat(&self.fd, from, &self.fd, to)
+            .map_err(errno_io)
+            .with_context(|| format!("cannot rename {} to {to}", self.path.join(from).display()))
+    }
+
+    /// Renames `from` to `to` only if `to` does not exist.
+    pub fn rename_noreplace(&self, from: &str, to: &str) -> Result<()> {
+        nix::fcntl::renameat2(&self.fd, from, &self.fd, to, RenameFlags::RENAME_NOREPLACE)
+            .map_err(errno_io)
+            .with_context(|| format!("cannot rename {} to {to}", self.path.join(from).display()))
+    }
+
+    /// Removes the file or symlink `name`; false when it was missing.
+    pub fn unlink(&self, name: &str) -> Result<bool> {
+        match nix::unistd::unlinkat(&self.fd, name, UnlinkatFlags::NoRemoveDir) {
+            Ok(()) => Ok(true),
+            Err(Errno::ENOENT) => Ok(false),
+            Err(e) => Err(errno_io(e))
+                .with_context(|| format!("cannot remove {}", self.path.join(name).display())),
+        }
+    }
+
+    /// Removes the empty directory `name`; false when it was missing.
+    pub fn rmdir(&self, name: &str) -> Result<bool> {
+        match nix::unistd::unlinkat(&self.fd, name, UnlinkatFlags::RemoveDir) {
+            Ok(()) => Ok(true),
+            Err(Errno::ENOENT) => Ok(false),
+            Err(e) => Err(errno_io(e))
+                .with_context(|| format!("cannot remove {}", self.path.join(name).display())),
+        }
+    }
+
+    /// Removes the entry `name` and, if it is a real directory, everything
+    /// below it, never following a symlink: it is first renamed to a
+    /// temporary dot-name, then removed (std's `remove_dir_all` does not
+    /// follow links).
+    pub fn remove_tree(&self, name: &str) -> Result<bool> {
+        let Some(st) = self.stat(name)? else {
+            return Ok(false);
+        };
+        if st.kind != Kind::Dir {
+            return self.unlink(name);
+        }
+        let tmp = temp_name(name);
+        self.rename(name, &tmp)?;
+        let path = self.path.join(&tmp);
+        fs::remove_dir_all(&path).with_context(|| format!("cannot remove {}", path.display()))?;
+        Ok(true)
+    }
+
+    /// The names in this directory (not `.` and `..`), unsorted.
+    pub fn names(&self) -> Result<Vec<String>> {
+        // Listed through the descriptor, so a directory swapped for a link
+        // after it was opened is never listed instead.
+        let by_fd = format!("/proc/self/fd/{}", self.fd.as_raw_fd());
+        let mut out = Vec::new();
+        let entries =
+            fs::read_dir(&by_fd).with_context(|| format!("cannot list {}", self.path.display()))?;
+        for entry in entries {
+            let entry = entry.with_context(|| format!("cannot list {}", self.path.display()))?;
+            out.push(entry.file_name().to_string_lossy().into_owned());
+        }
+        Ok(out)
+    }
+
+    /// Flushes this directory's file system (one `syncfs`).
+    pub fn syncfs(&self) -> Result<()> {
+        nix::unistd::syncfs(self.fd.as_fd())
+            .map_err(errno_io)
+            .with_context(|| format!("syncfs {}", self.path.display()))
+    }
+}
+
+/// A temporary dot-name for `name` in the same directory, unique to this
+/// process (see [`temp_sibling`]).
+pub fn temp_name(name: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!(".{name}.sb-tmp.{}.{n}", std::process::id())
+}
+
 /// An exclusive advisory lock, held until dropped.
 pub struct Lock {
     _lock: Flock<File>,
@@ -167,6 +465,7 @@ pub fn lock(path: &Path) -> Result<Lock> {
         .truncate(false)
         .write(true)
         .mode(0o600)
+        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_CLOEXEC)
         .open(path)
         .with_context(|| format!("cannot open the lock file {}", path.display()))?;
     let lock = Flock::lock(f, FlockArg::LockExclusive)
