@@ -385,3 +385,75 @@ fn maintainer_script_arguments_that_need_no_action_change_nothing() {
     assert_eq!(host.status("foo").unwrap().pid, pid);
     assert!(host.enable_link("foo").is_symlink());
 }
+
+/// Runs the life cycle of `side_by_side.sh` in a private mount namespace
+/// with Debian's runit-helper or with servicebuilder, and returns each
+/// snapshot's lines by section.
+fn life_cycle(tool: &str) -> Vec<(String, Vec<String>)> {
+    let out = run(std::process::Command::new("unshare")
+        .args(["-m", "sh", "-c", include_str!("sv_support/side_by_side.sh")])
+        .args(["side_by_side", tool, env!("CARGO_BIN_EXE_servicebuilder")]));
+    assert!(
+        out.status.success(),
+        "{tool}: {}{} (the test needs root for unshare -m)",
+        stdout(&out),
+        stderr(&out)
+    );
+    let mut sections: Vec<(String, Vec<String>)> = Vec::new();
+    for line in stdout(&out).lines() {
+        match line.strip_prefix("== ") {
+            Some(title) => sections.push((title.to_owned(), Vec::new())),
+            None => sections
+                .last_mut()
+                .unwrap_or_else(|| panic!("{tool}: output before a section: {line}"))
+                .1
+                .push(line.to_owned()),
+        }
+    }
+    sections
+}
+
+#[test]
+fn on_the_real_paths_the_files_match_debians_runit_helper_except_where_documented() {
+    let debian = life_cycle("debian");
+    let ours = life_cycle("ours");
+    assert_eq!(
+        debian.iter().map(|s| &s.0).collect::<Vec<_>>(),
+        [
+            "install",
+            "upgrade-while-disabled",
+            "re-enabled",
+            "remove",
+            "purge"
+        ]
+    );
+    let mut differences = Vec::new();
+    for ((title, d), (_, o)) in debian.iter().zip(&ours) {
+        for line in d.iter().filter(|l| !o.contains(l)) {
+            differences.push(format!("{title}: only Debian: {line}"));
+        }
+        for line in o.iter().filter(|l| !d.contains(l)) {
+            differences.push(format!("{title}: only ours: {line}"));
+        }
+    }
+    assert_eq!(
+        differences,
+        [
+            // runit-helper removes a supervise link only when its target
+            // exists; bar was never started, so its dangling links stay.
+            "remove: only Debian: /etc/sv/bar/log/supervise -> /run/runit/supervise/bar.log",
+            "remove: only Debian: /etc/sv/bar/supervise -> /run/runit/supervise/bar",
+            // runit-helper empties the supervise directories but removes
+            // only the links to them; we remove the directories too.
+            "remove: only Debian: /run/runit/supervise/foo d",
+            "remove: only Debian: /run/runit/supervise/foo.log d",
+            // prune's lock file (builder.rs), left in the staging root.
+            "remove: only ours: /etc/sv/.servicebuilder.lock f",
+            "purge: only Debian: /run/runit/supervise/foo d",
+            "purge: only Debian: /run/runit/supervise/foo.log d",
+            "purge: only ours: /etc/sv/.servicebuilder.lock f",
+        ]
+    );
+    // And the host was not touched.
+    assert!(!Path::new("/etc/sv/foo").exists());
+}
