@@ -117,6 +117,7 @@ impl ArchTable {
 #[derive(Debug, Default)]
 pub struct ArchValues {
     queried: OnceLock<HashMap<String, String>>,
+    warned: std::sync::Mutex<Vec<String>>,
 }
 
 impl ArchValues {
@@ -127,9 +128,14 @@ impl ArchValues {
             if !v.is_empty() {
                 return Ok(v.to_string());
             }
-            super::messages::warning(&format!(
-                "ENV[{var}] is set to the empty string.  It has been ignored to avoid bugs like #862842"
-            ));
+            // Dh_Lib deletes the variable after warning, so it warns once.
+            let mut warned = self.warned.lock().unwrap_or_else(|e| e.into_inner());
+            if !warned.iter().any(|w| w == var) {
+                warned.push(var.to_string());
+                super::messages::warning(&format!(
+                    "ENV[{var}] is set to the empty string.  It has been ignored to avoid bugs like #862842"
+                ));
+            }
         }
         let all = self.queried.get_or_init(|| {
             let mut map = HashMap::new();

@@ -495,12 +495,12 @@ impl Parser<'_> {
             "a" | "arch" | "s" | "same-arch" => {
                 if option == "s" || option == "same-arch" {
                     if self.compat_level >= 12 {
-                        print_error(
-                            "-s/--same-arch has been removed; please use -a/--arch instead",
-                        );
+                        warning("-s/--same-arch has been removed; please use -a/--arch instead");
+                        print_error("This feature was removed in compat 12.");
                         return Ok(false);
                     }
                     warning("-s/--same-arch is deprecated; please use -a/--arch instead");
+                    warning("This feature will be removed in compat 12.");
                 }
                 o.dopackages.extend(self.lists.arch.iter().cloned());
                 o.doarch = true;

@@ -1,0 +1,10 @@
+//! dh_servicebuilder, proven against debhelper and dh-runit themselves:
+//! package selection against `dh_listpackages`, legacy input side by side
+//! with Debian's `dh_runit`, real `dpkg-buildpackage` builds inspected with
+//! `dpkg-deb` and `lintian`, dh's NOOP skipping, and bad input.
+
+#[path = "debhelper/util.rs"]
+mod util;
+
+#[path = "debhelper/selection.rs"]
+mod selection;
