@@ -8,3 +8,9 @@ mod util;
 
 #[path = "debhelper/selection.rs"]
 mod selection;
+
+#[path = "debhelper/legacy.rs"]
+mod legacy;
+
+#[path = "debhelper/errors.rs"]
+mod errors;

@@ -263,8 +263,11 @@ pub fn parse(
             extra_leftover = words;
         }
         if let Some(dh_options) = env.get("DH_OPTIONS") {
-            let mut words: Vec<String> =
-                dh_options.split_whitespace().map(str::to_string).collect();
+            let mut words: Vec<String> = dh_options
+                .split(super::pkgfile::is_perl_space)
+                .filter(|w| !w.is_empty())
+                .map(str::to_string)
+                .collect();
             if !p.getoptions(&mut words, false, false)? {
                 warning("ignored unknown options in DH_OPTIONS");
             }

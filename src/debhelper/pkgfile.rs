@@ -122,25 +122,25 @@ pub fn filedoublearray(
     let mut lines = Vec::new();
     for (n, raw) in text.lines().enumerate() {
         let line = if executable {
-            if !raw.is_empty() && raw.trim().is_empty() {
+            if !raw.is_empty() && raw.trim_matches(is_perl_space).is_empty() {
                 return err(format!(
                     "Executable config file {rel} produced a non-empty whitespace-only line"
                 ));
             }
             raw
         } else {
-            let t = raw.trim_start();
+            let t = raw.trim_start_matches(is_perl_space);
             if t.starts_with('#') {
                 continue;
             }
-            t.trim_end()
+            t.trim_end_matches(is_perl_space)
         };
         if line.is_empty() {
             continue;
         }
         let location = format!("{source} (line {})", n + 1);
         let mut words = Vec::new();
-        for w in line.split_whitespace() {
+        for w in line.split(is_perl_space).filter(|w| !w.is_empty()) {
             words.push(if compat >= 13 {
                 substitute(w, &location, lookup)?
             } else {
@@ -150,6 +150,12 @@ pub fn filedoublearray(
         lines.push(words);
     }
     Ok(lines)
+}
+
+/// Perl's `\s` on byte strings: ASCII blanks only, so a UTF-8 non-breaking
+/// space stays inside a word as it does for Dh_Lib.
+pub fn is_perl_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0b' | '\x0c')
 }
 
 fn is_executable(path: &Path) -> bool {

@@ -105,7 +105,15 @@ const OPTIONS: &[&[&str]] = &[
     &["-Np-any"],
     &["-a", "-Np-any", "-Np-linux"],
     &["-i", "-Np-all", "-Np-nocheck"],
-    &["-Np-all", "-Np-any", "-Np-linux", "-Np-amd64", "-Np-udeb", "-Np-nocheck", "-Np-target"],
+    &[
+        "-Np-all",
+        "-Np-any",
+        "-Np-linux",
+        "-Np-amd64",
+        "-Np-udeb",
+        "-Np-nocheck",
+        "-Np-target",
+    ],
     &["-pp-all", "-Np-all"],
     &["-pa-one"],
     &["-pi-one", "-pi-two"],
@@ -138,7 +146,10 @@ fn compare(control: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), Str
     let theirs = tree.run("dh_listpackages", args, env);
     let reference = tree.run("dh_runit", args, env);
     let ours = tree.dhsb(args, env);
-    let case = format!("args {args:?} env {env:?} control {}", control.lines().next().unwrap());
+    let case = format!(
+        "args {args:?} env {env:?} control {}",
+        control.lines().next().unwrap()
+    );
 
     let expected_stderr = reference.stderr.replace("dh_runit", "dh_servicebuilder");
     if ours.stderr != expected_stderr {
@@ -156,29 +167,36 @@ fn compare(control: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), Str
 
     let in_process = select_packages(
         &args.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
-        &Env::from_pairs(
-            env.iter()
-                .copied()
-                .chain([("PATH", "/usr/bin:/bin")]),
-        ),
+        &Env::from_pairs(env.iter().copied().chain([("PATH", "/usr/bin:/bin")])),
         tree.root(),
     );
-    let listed: Vec<String> = theirs.stdout.lines().filter(|l| !l.is_empty()).map(String::from).collect();
+    let listed: Vec<String> = theirs
+        .stdout
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect();
     match in_process {
         Ok(Outcome::Done(list)) => {
             if !theirs.ok() || list != listed {
-                return Err(format!("{case}: we select {list:?}, dh_listpackages {theirs:?}"));
+                return Err(format!(
+                    "{case}: we select {list:?}, dh_listpackages {theirs:?}"
+                ));
             }
         }
         Ok(Outcome::Nothing) => {
             if !listed.is_empty() {
-                return Err(format!("{case}: we select nothing, dh_listpackages {listed:?}"));
+                return Err(format!(
+                    "{case}: we select nothing, dh_listpackages {listed:?}"
+                ));
             }
         }
         Ok(Outcome::Help) => return Err(format!("{case}: help?")),
         Err(e) => {
             if theirs.ok() {
-                return Err(format!("{case}: we fail ({e}), dh_listpackages lists {listed:?}"));
+                return Err(format!(
+                    "{case}: we fail ({e}), dh_listpackages lists {listed:?}"
+                ));
             }
         }
     }
@@ -186,7 +204,13 @@ fn compare(control: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), Str
 }
 
 /// Options tried under every environment of [`ENVS`].
-const CORE_OPTIONS: &[&[&str]] = &[&[], &["-a"], &["-i"], &["-pp-all", "-pp-linux"], &["-Np-any"]];
+const CORE_OPTIONS: &[&[&str]] = &[
+    &[],
+    &["-a"],
+    &["-i"],
+    &["-pp-all", "-pp-linux"],
+    &["-Np-any"],
+];
 
 #[test]
 fn selection_equals_debhelper_on_a_table_of_cases() {
@@ -196,7 +220,11 @@ fn selection_equals_debhelper_on_a_table_of_cases() {
     let mut cases: Vec<(&str, &[&str], &[(&str, &str)])> = Vec::new();
     for control in [MULTI, ARCH_ONLY, INDEP_ONLY] {
         for args in OPTIONS {
-            let envs = if control == MULTI { &ENVS[..2] } else { &ENVS[..1] };
+            let envs = if control == MULTI {
+                &ENVS[..2]
+            } else {
+                &ENVS[..1]
+            };
             for env in envs {
                 cases.push((control, args, env));
             }
@@ -221,7 +249,10 @@ fn selection_equals_debhelper_on_a_table_of_cases() {
                 })
             })
             .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
     });
     assert!(
         failures.is_empty(),
@@ -248,7 +279,8 @@ fn the_three_nothing_to_do_warnings_exit_zero_without_running() {
         none.stderr,
         "dh_servicebuilder: warning: You asked that all arch in(dep) packages be built, but there are none of that type.\n"
     );
-    let excluded = Tree::new(INDEP_ONLY).dhsb(&["-Ni-one", "-Ni-two"], &[("DEB_HOST_ARCH", "amd64")]);
+    let excluded =
+        Tree::new(INDEP_ONLY).dhsb(&["-Ni-one", "-Ni-two"], &[("DEB_HOST_ARCH", "amd64")]);
     assert!(excluded.ok());
     assert_eq!(
         excluded.stderr,

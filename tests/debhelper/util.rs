@@ -161,7 +161,10 @@ fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
         let m = std::fs::symlink_metadata(&p).unwrap();
         let rel = p.strip_prefix(base).unwrap().display().to_string();
         if m.file_type().is_symlink() {
-            out.push(format!("{rel} -> {}", std::fs::read_link(&p).unwrap().display()));
+            out.push(format!(
+                "{rel} -> {}",
+                std::fs::read_link(&p).unwrap().display()
+            ));
         } else if m.is_dir() {
             out.push(format!("{rel}/ {:04o}", m.permissions().mode() & 0o7777));
             walk(base, &p, out);
@@ -176,7 +179,10 @@ fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
 pub fn clean_command(program: &str) -> Command {
     let mut c = Command::new(program);
     c.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into()))
+        .env(
+            "PATH",
+            std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into()),
+        )
         .env("LC_ALL", "C.UTF-8")
         .env("HOME", std::env::temp_dir());
     c
@@ -190,7 +196,10 @@ pub struct ToolDir {
 
 impl ToolDir {
     pub fn new() -> ToolDir {
-        let dir = tempfile::Builder::new().prefix("dhsb-bin").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("dhsb-bin")
+            .tempdir()
+            .unwrap();
         std::os::unix::fs::symlink(bin(), dir.path().join("dh_servicebuilder")).unwrap();
         ToolDir { dir }
     }
