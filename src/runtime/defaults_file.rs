@@ -220,7 +220,7 @@ impl std::fmt::Display for DefaultsError {
 /// What reading a defaults file did.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Applied {
-    /// The file does not exist (or is not readable, as `[ -r ]` says): nothing done.
+    /// The file does not exist: nothing done.
     Absent,
     /// Read in-process; `env` got the assignments.
     InProcess,
@@ -232,17 +232,27 @@ pub enum Applied {
 /// `nounset` adds `set -u` when the shell is needed (Debian reads
 /// `/etc/default/runit` with `-u` and `/etc/default/NAME` with `+u`).
 ///
-/// A missing file is skipped. A file that `[ -r ]` would call unreadable is
-/// skipped too, like Debian; one that passes that test but cannot be read
-/// (a directory, an I/O error) is an error.
+/// A missing file is skipped. A file that exists but cannot be read (no
+/// permission, a directory) is an error: Debian's `[ -r ]` test would skip
+/// it silently and start the service without its configuration.
 pub fn apply(path: &Path, env: &mut Env, nounset: bool) -> Result<Applied, DefaultsError> {
-    if nix::unistd::access(path, nix::unistd::AccessFlags::R_OK).is_err() {
-        return Ok(Applied::Absent);
-    }
-    let text = std::fs::read(path).map_err(|source| DefaultsError::Read {
-        path: path.display().to_string(),
-        source,
-    })?;
+    let text = match std::fs::read(path) {
+        Ok(text) => text,
+        Err(e)
+            if matches!(
+                e.raw_os_error(),
+                Some(nix::libc::ENOENT | nix::libc::ENOTDIR)
+            ) =>
+        {
+            return Ok(Applied::Absent);
+        }
+        Err(source) => {
+            return Err(DefaultsError::Read {
+                path: path.display().to_string(),
+                source,
+            });
+        }
+    };
     match parse_plain(&text) {
         Some(assignments) => {
             for (k, v) in assignments {

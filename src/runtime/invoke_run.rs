@@ -272,10 +272,9 @@ fn setup_failed(service: &Service, detail: &str) -> Outcome {
             "invoke-run: ERROR {EXIT_SETUP_FAILED} in {name}: configtest or early setup failed"
         ));
     }
-    match down_and_exit(service) {
-        Outcome::Exit(0) => Outcome::Exit(EXIT_SETUP_FAILED),
-        other => other,
-    }
+    // Exit 162 even when runsv cannot be told: the code says what happened.
+    let _ = down_and_exit(service);
+    Outcome::Exit(EXIT_SETUP_FAILED)
 }
 
 /// Replace this process with `argv`. Returns only on failure, with 111 as

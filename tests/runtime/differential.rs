@@ -51,7 +51,10 @@ fn both(setup: &dyn Fn(&Sandbox)) -> (Observation, Observation) {
 
 /// Assert equality, printing both sides in full on failure.
 fn assert_same(debian: &Observation, ours: &Observation) {
-    assert_eq!(debian, ours, "Debian's invoke-run (left) and ours (right) differ");
+    assert_eq!(
+        debian, ours,
+        "Debian's invoke-run (left) and ours (right) differ"
+    );
 }
 
 /// An init script that records its arguments and answers `status` with
@@ -79,7 +82,11 @@ fn without_any_defaults_the_body_gets_name_pwd_and_runsv_environment() {
 #[test]
 fn runit_defaults_are_exported() {
     let (debian, ours) = both(&|sb| {
-        sb.write("etc/default/runit", "# runit\nVERBOSE=0\n\nDEBUG=0\n", 0o644)
+        sb.write(
+            "etc/default/runit",
+            "# runit\nVERBOSE=0\n\nDEBUG=0\n",
+            0o644,
+        )
     });
     assert_same(&debian, &ours);
     assert_eq!(ours.env["VERBOSE"], "0");
@@ -133,7 +140,11 @@ fn the_env_form_of_the_first_line_works_the_same() {
 fn the_envdir_overrides_the_defaults() {
     let (debian, ours) = both(&|sb| {
         sb.write("etc/default/foo", "X=from-default\nKEPT=yes\n", 0o644);
-        sb.write("etc/sv/foo/env/X", "from-envdir  \t\nsecond line ignored\n", 0o644);
+        sb.write(
+            "etc/sv/foo/env/X",
+            "from-envdir  \t\nsecond line ignored\n",
+            0o644,
+        );
         sb.write("etc/sv/foo/env/.hidden", "skipped\n", 0o644);
         sb.write("etc/sv/foo/env/NOEOL", "  leading blanks kept", 0o644);
         sb.write("etc/sv/foo/env/EMPTYLINE", "\n", 0o644);
@@ -227,7 +238,10 @@ fn removed_but_not_purged_is_binary_not_installed() {
 
 #[test]
 fn still_installed_packages_start() {
-    for marker in ["usr/share/runit/meta/foo/installed", "usr/share/runit/sv/foo/run"] {
+    for marker in [
+        "usr/share/runit/meta/foo/installed",
+        "usr/share/runit/sv/foo/run",
+    ] {
         let setup = |sb: &Sandbox| {
             sb.write("etc/sv/foo/.meta/installed", "", 0o644);
             sb.write(marker, "", 0o644);

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Usage: once.sh NAME OUT
+# Usage: once.sh NAME OUT [PATH]
 #
 # Inside the namespace of ns.sh: supervise /etc/service/NAME with a real
 # runsv in the environment of Debian's /etc/runit/2 (PATH only), normally
@@ -7,13 +7,13 @@
 # written OUT/finished
 # and runsv reports it down, then tell runsv to exit. runsv's stdout and
 # stderr (the run script's, when there is no log service) go to OUT/stdout
-# and OUT/stderr.
+# and OUT/stderr. PATH replaces the default PATH; `-` leaves it unset.
 set -eu
-name=$1 out=$2
+name=$1 out=$2 path=${3:-/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin}
 # Without a down file runsv would start the service on its own as well.
 touch "/etc/service/$name/down"
-env - PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-	runsv "/etc/service/$name" >"$out/stdout" 2>"$out/stderr" &
+if [ "$path" = - ]; then set --; else set -- "PATH=$path"; fi
+env - "$@" /usr/bin/runsv "/etc/service/$name" >"$out/stdout" 2>"$out/stderr" &
 runsv=$!
 sv=/etc/service/$name
 stop() { printf x >"$sv/supervise/control" 2>/dev/null || kill "$runsv" 2>/dev/null || true; wait "$runsv" || true; }

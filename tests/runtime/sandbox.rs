@@ -20,8 +20,7 @@ pub const OURS: &str = "#!/usr/lib/servicebuilder/invoke-run";
 pub const OURS_VIA_ENV: &str = "#!/usr/bin/env /usr/lib/servicebuilder/invoke-run";
 
 /// The rendered finish file.
-pub const FINISH_DEFAULT: &str =
-    "#!/bin/sh\nexec /usr/lib/servicebuilder/finish-default \"$@\"\n";
+pub const FINISH_DEFAULT: &str = "#!/bin/sh\nexec /usr/lib/servicebuilder/finish-default \"$@\"\n";
 
 pub struct Sandbox {
     _tmp: tempfile::TempDir,
@@ -107,17 +106,18 @@ impl Sandbox {
         let body = format!(
             "printf '%s\\n' \"$0\" \"$@\" > {o}/argv\n\
              /usr/bin/env -0 > {o}/env\n\
-             exec grep -E '^Sig(Ign|Blk)' /proc/self/status > {o}/signals\n"
+             exec /bin/grep -E '^Sig(Ign|Blk)' /proc/self/status > {o}/signals\n"
         );
-        let finish = format!(
-            "#!/bin/sh\necho \"$1 $2\" > {o}/finish-args\ntouch {o}/finished\n"
-        );
+        let finish =
+            format!("#!/bin/sh\necho \"$1 $2\" > {o}/finish-args\n/usr/bin/touch {o}/finished\n");
         self.service(NAME, first_line, &body, &finish);
     }
 
     /// Run `args` inside a private mount namespace over this tree.
     pub fn in_namespace(&self, args: &[&str], timeout: Duration) -> Outcome {
-        let bin = Path::new(env!("CARGO_BIN_EXE_invoke-run")).parent().unwrap();
+        let bin = Path::new(env!("CARGO_BIN_EXE_invoke-run"))
+            .parent()
+            .unwrap();
         let child = Command::new("unshare")
             .arg("-m")
             .arg("sh")
@@ -158,16 +158,49 @@ impl Sandbox {
     /// Start `/etc/service/NAME` once under a real runsv and wait until it
     /// has finished (see `once.sh`).
     pub fn once(&self, name: &str) -> Outcome {
+        self.once_with_path(
+            name,
+            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        )
+    }
+
+    /// As [`Sandbox::once`], with runsv's `PATH` set to `path` (`-`: unset).
+    pub fn once_with_path(&self, name: &str, path: &str) -> Outcome {
         let once = here().join("once.sh");
         self.in_namespace(
-            &["sh", once.to_str().unwrap(), name, self.out.to_str().unwrap()],
+            &[
+                "sh",
+                once.to_str().unwrap(),
+                name,
+                self.out.to_str().unwrap(),
+                path,
+            ],
             Duration::from_secs(20),
         )
     }
 
-    /// Supervise `/etc/service/NAME` (want up) for `seconds` under a real
-    /// runsv, with its log service (see `supervise.sh`).
-    pub fn supervise(&self, name: &str, seconds: u32) -> Outcome {
+    /// Run `/etc/sv/NAME/run` from its directory without runsv, through
+    /// `wrapper` (see `direct.sh`); returns its exit code.
+    pub fn direct(&self, name: &str, wrapper: &[&str]) -> i32 {
+        let script = here().join("direct.sh");
+        let mut args = vec![
+            "sh",
+            script.to_str().unwrap(),
+            name,
+            self.out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(wrapper);
+        self.in_namespace(&args, Duration::from_secs(20));
+        self.output("rc")
+            .trim()
+            .parse()
+            .expect("direct.sh writes the exit code")
+    }
+
+    /// Supervise `/etc/service/NAME` (want up) under a real runsv, with its
+    /// log service, for `seconds` after `out/MARK` appears (see
+    /// `supervise.sh`).
+    pub fn supervise(&self, name: &str, seconds: u32, mark: &str) -> Outcome {
         let script = here().join("supervise.sh");
         self.in_namespace(
             &[
@@ -176,9 +209,24 @@ impl Sandbox {
                 name,
                 self.out.to_str().unwrap(),
                 &seconds.to_string(),
+                mark,
             ],
             Duration::from_secs(u64::from(seconds) + 20),
         )
+    }
+
+    /// A log service for `NAME` that appends everything to `out/log`.
+    pub fn log_service(&self, name: &str) {
+        self.write(
+            &format!("etc/sv/{name}/log/run"),
+            format!(
+                "#!/bin/sh
+exec cat >> {}/log
+",
+                self.out.display()
+            ),
+            0o755,
+        );
     }
 
     /// The text of `out/FILE`, empty when it does not exist.
