@@ -14,3 +14,6 @@ mod legacy;
 
 #[path = "debhelper/errors.rs"]
 mod errors;
+
+#[path = "debhelper/behaviour.rs"]
+mod behaviour;
