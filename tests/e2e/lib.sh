@@ -23,6 +23,23 @@ quietly() {
 	fi
 }
 
+# Copies the checkout's sources to $1: what git tracks plus new files it does
+# not ignore (uncommitted work included), never build output. Outside a git
+# checkout, everything but target directories.
+copy_sources() {
+	local dest=$1
+	if git -C "$repo" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+		git -C "$repo" ls-files -z --cached --others --exclude-standard |
+			while IFS= read -r -d '' f; do
+				# Deleted in the working tree but not yet in the index.
+				if [ -e "$repo/$f" ] || [ -L "$repo/$f" ]; then printf '%s\0' "$f"; fi
+			done |
+			tar -C "$repo" --null --no-recursion -T - -cf - | tar -C "$dest" -xf -
+	else
+		tar -C "$repo" --exclude=target --exclude=.git -cf - . | tar -C "$dest" -xf -
+	fi
+}
+
 # Builds servicebuilder and dh-servicebuilder from a copy of the checkout,
 # so that dpkg-buildpackage writes its results into target/, not next to the
 # checkout. The copy keeps a fixed path and the files' times, so cargo finds
@@ -37,8 +54,7 @@ build_project_debs() {
 	flock 8
 	rm -rf "$src" "$top"/*.deb "$top"/*.changes "$top"/*.buildinfo "$top"/*.dsc "$top"/*.tar.*
 	mkdir -p "$src"
-	# What git would check out, plus uncommitted work, minus build output.
-	tar -C "$repo" --exclude=./target --exclude=./.git -cf - . | tar -C "$src" -xf -
+	copy_sources "$src"
 	note "building servicebuilder and dh-servicebuilder (dpkg-buildpackage -us -uc -b, then -S; logs in $work/project)"
 	(
 		cd "$src"
