@@ -14,7 +14,8 @@
 //!   one; an unpatched runsvdir would die of it) gets the ALRM directly;
 //!   then the start waits (bounded) for the new runsv, so it is real.
 //! - **A normally-down service stays down.** With a `down` file (restart
-//!   policy `never`), a service that is down is not started by postinst.
+//!   policy `never`), a service that is down is neither started nor
+//!   restarted by postinst (a running one is restarted as usual).
 //! - **prerm's stop kills a daemon that ignores TERM** after the 7 s
 //!   timeout (`sv force-stop`), so a removed package leaves no process.
 //! - **postrm prunes.** On remove and purge it runs the same prune as
@@ -255,10 +256,12 @@ impl Maint {
         }
         self.make_supervise_links(r);
 
-        let mut created = false;
+        let mut watched = false;
         if self.enable && !exists(&self.dot_link()) {
             match self.create_enable_link(r) {
-                Ok(c) => created = c,
+                // As runit-helper: a new link is always followed by a rescan.
+                Ok(true) => watched = self.rescan(r),
+                Ok(false) => {}
                 Err(e) => r.warnings.push(format!("{e:#}")),
             }
         }
@@ -269,7 +272,9 @@ impl Maint {
             return;
         }
         let service = self.service();
-        if created && self.rescan(r) {
+        if watched {
+            // So that the start below is real, not skipped for want of a
+            // runsv; bounded, and a timeout only means runsvdir is slow.
             let _ = RunitSv::default().wait_supervised(&service, self.roots.runsv_wait);
         }
         if !self.supervised() {
@@ -279,14 +284,16 @@ impl Maint {
             kill: false,
             ..RunitSv::default()
         };
+        if Status::read(&svdir).is_ok_and(|s| !s.normally_up && s.state == State::Down) {
+            // A `down` file: the package does not want it started for it.
+            r.actions
+                .push(format!("{}: normally down; not started", self.name));
+            return;
+        }
         let result = if self.onupgrade == OnUpgrade::Restart && previous {
             sv.restart(&service, DEFAULT_TIMEOUT)
         } else if self.onupgrade == OnUpgrade::Reload && previous {
             sv.reload(&service)
-        } else if Status::read(&svdir).is_ok_and(|s| !s.normally_up && s.state == State::Down) {
-            r.actions
-                .push(format!("{}: normally down; not started", self.name));
-            return;
         } else {
             sv.start(&service)
         };

@@ -457,3 +457,23 @@ fn on_the_real_paths_the_files_match_debians_runit_helper_except_where_documente
     // And the host was not touched.
     assert!(!Path::new("/etc/sv/foo").exists());
 }
+
+#[test]
+fn a_normally_down_service_is_supervised_but_not_started() {
+    // restart: never in the template writes a `down` file; runit-helper
+    // would `sv start` it anyway.
+    let host = Host::new();
+    let _runsvdir = host.runsvdir();
+    host.unpack("job", "job", DAEMON);
+    fs::write(host.svdir("job").join("down"), "").unwrap();
+    let out = host.maint("postinst", "job", &[], &["configure", ""]);
+    let st = host
+        .status("job")
+        .expect("supervised when postinst returns");
+    assert_eq!((st.state, st.pid, st.want), (State::Down, 0, Want::Down));
+    assert_eq!(stdout(&out), "");
+    // An upgrade with onupgrade=restart leaves it down too.
+    host.maint("postinst", "job", &[], &["configure", "1.0-1"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(host.status("job").unwrap().state, State::Down);
+}
