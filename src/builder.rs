@@ -863,6 +863,22 @@ fn plan_changes(
             journal.ops.push(Op::Unlink((*stale).to_owned()));
         }
     }
+    // A log/ left without log/run would make runsv try to start a logger
+    // that is not there, once a second: when the template drops its log,
+    // the directory goes too (with the svlogd output in log/main), unless
+    // it holds something servicebuilder and runsv did not put there.
+    if !wanted.contains("log/run")
+        && let Some(log) = dir.open_dir("log")?
+    {
+        let ours = ["run", "main", "supervise"];
+        if log
+            .names()?
+            .iter()
+            .all(|n| ours.contains(&n.as_str()) || fsx::is_temp_name(n))
+        {
+            journal.ops.push(Op::Rmdir("log".into()));
+        }
+    }
     // conf/ is wholly generated: variables no longer in the template go.
     if let Some(conf) = dir.open_dir("conf")? {
         for n in conf.names()? {

@@ -113,16 +113,25 @@ pub fn ensure_dir(path: &Path, mode: u32) -> Result<bool> {
     }
 }
 
-/// Creates `dir` and its missing parents with mode 0755 (for the roots).
+/// Creates `dir` and its missing parents with exactly mode 0755 whatever
+/// the umask (for the roots); existing directories are left as they are.
 pub fn ensure_root(dir: &Path) -> Result<()> {
     if dir.is_dir() {
         return Ok(());
     }
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o755)
-        .create(dir)
-        .with_context(|| format!("cannot create {}", dir.display()))
+    let missing: Vec<&Path> = dir
+        .ancestors()
+        .take_while(|a| !a.as_os_str().is_empty() && !a.is_dir())
+        .collect();
+    for d in missing.into_iter().rev() {
+        match fs::DirBuilder::new().mode(0o755).create(d) {
+            Ok(()) => fs::set_permissions(d, fs::Permissions::from_mode(0o755))
+                .with_context(|| format!("cannot set the mode of {}", d.display()))?,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && d.is_dir() => {}
+            Err(e) => return Err(e).with_context(|| format!("cannot create {}", d.display())),
+        }
+    }
+    Ok(())
 }
 
 /// Points `link` at `target`, atomically: a new link under a temporary name
