@@ -17,3 +17,6 @@ mod errors;
 
 #[path = "debhelper/behaviour.rs"]
 mod behaviour;
+
+#[path = "debhelper/build.rs"]
+mod build;

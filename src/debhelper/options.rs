@@ -248,6 +248,10 @@ pub fn parse(
         p.opts.parsed_options = true;
         if let Some(internal) = env.get("DH_INTERNAL_OPTIONS") {
             let mut words: Vec<String> = internal.split('\x1e').map(str::to_string).collect();
+            // Perl's split drops trailing empty fields ("" gives no field).
+            while words.last().is_some_and(|w| w.is_empty()) {
+                words.pop();
+            }
             p.getoptions(&mut words, false, false)?;
             if !p.opts.dopackages.is_empty() {
                 for pkg in &lists.all {

@@ -13,6 +13,21 @@ use super::messages::{DhError, warning};
 use crate::render::{EntryKind, RenderOptions, render_service};
 use crate::template::{lint, parse_templates};
 
+/// The `run` shebang in packages. lintian (2.116) knows the interpreter
+/// basename `invoke-run` only at `/lib/runit` and flags any other direct
+/// path as `E: wrong-path-for-interpreter`; through `/usr/bin/env` it does
+/// not check the path, which is also how Debian's own runscripts are
+/// written. The price is one exec of env(1) per service start.
+pub const PACKAGED_INTERPRETER: &str = "/usr/bin/env /usr/lib/servicebuilder/invoke-run";
+
+/// The render options for packaged services.
+pub fn render_options() -> RenderOptions {
+    RenderOptions {
+        interpreter: PACKAGED_INTERPRETER.to_string(),
+        ..RenderOptions::debian()
+    }
+}
+
 /// Plan the services of one YAML file (`rel` is relative to `root`).
 pub fn plan_file(root: &Path, rel: &str, plan: &mut PackagePlan) -> Result<(), DhError> {
     let bytes =
@@ -39,7 +54,7 @@ pub fn plan_file(root: &Path, rel: &str, plan: &mut PackagePlan) -> Result<(), D
             in_etc: true,
         })?;
         let sv = format!("{tmp}/etc/sv/{name}");
-        let entries = render_service(name, t, &RenderOptions::debian());
+        let entries = render_service(name, t, &render_options());
         let mut has_meta = false;
         for e in entries {
             let rel_path = e.path.to_string_lossy().into_owned();

@@ -203,6 +203,9 @@ fn compare(control: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), Str
     Ok(())
 }
 
+/// A control file, the arguments and the environment.
+type Case = (&'static str, &'static [&'static str], &'static [(&'static str, &'static str)]);
+
 /// Options tried under every environment of [`ENVS`].
 const CORE_OPTIONS: &[&[&str]] = &[
     &[],
@@ -217,7 +220,7 @@ fn selection_equals_debhelper_on_a_table_of_cases() {
     // Every option combination on every control file under the default
     // host and a Hurd host; every environment on the rich control file
     // with the core options.
-    let mut cases: Vec<(&str, &[&str], &[(&str, &str)])> = Vec::new();
+    let mut cases: Vec<Case> = Vec::new();
     for control in [MULTI, ARCH_ONLY, INDEP_ONLY] {
         for args in OPTIONS {
             let envs = if control == MULTI {

@@ -16,9 +16,11 @@ pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A source package in a temporary directory.
+/// A source package in `src/` of a temporary directory (so the `.deb`s
+/// dpkg-buildpackage writes into `..` stay inside it).
 pub struct Tree {
     dir: TempDir,
+    root: PathBuf,
 }
 
 /// The result of a command, as text.
@@ -51,12 +53,7 @@ pub const COPYRIGHT: &str = "Format: https://www.debian.org/doc/packaging-manual
 impl Tree {
     /// A tree with `debian/control` only.
     pub fn new(control: &str) -> Tree {
-        let t = Tree {
-            dir: tempfile::Builder::new()
-                .prefix("dhsb")
-                .tempdir()
-                .expect("tempdir"),
-        };
+        let t = Tree::empty();
         t.file("debian/control", control);
         t
     }
@@ -75,12 +72,27 @@ impl Tree {
         t
     }
 
+    fn empty() -> Tree {
+        let dir = tempfile::Builder::new()
+            .prefix("dhsb")
+            .tempdir()
+            .expect("tempdir");
+        let root = dir.path().join("src");
+        std::fs::create_dir(&root).unwrap();
+        Tree { dir, root }
+    }
+
     pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The directory around the source tree, where built packages land.
+    pub fn outside(&self) -> &Path {
         self.dir.path()
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
+        self.root.join(rel)
     }
 
     pub fn file(&self, rel: &str, contents: &str) -> &Self {
@@ -126,12 +138,7 @@ impl Tree {
 
     /// Copy the whole tree into a fresh one (for side-by-side runs).
     pub fn duplicate(&self) -> Tree {
-        let t = Tree {
-            dir: tempfile::Builder::new()
-                .prefix("dhsb")
-                .tempdir()
-                .expect("tempdir"),
-        };
+        let t = Tree::empty();
         let status = Command::new("cp")
             .arg("-a")
             .arg(format!("{}/.", self.root().display()))
