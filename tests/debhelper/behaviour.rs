@@ -303,3 +303,41 @@ fn the_noop_promise_lets_dh_skip_us_without_input() {
         .unwrap();
     assert_eq!(order[i + 1], "dh_fixperms");
 }
+
+#[test]
+fn the_man_page_renders_cleanly_and_documents_every_option() {
+    let page = crate::util::repo().join("man/dh_servicebuilder.1");
+    let out: crate::util::Out = crate::util::clean_command("man")
+        .args(["--warnings", "-l"])
+        .arg(&page)
+        .env("MANWIDTH", "80")
+        .output()
+        .unwrap()
+        .into();
+    assert!(out.ok(), "{out:?}");
+    assert_eq!(out.stderr, "", "groff warnings");
+    let text = out.stdout.replace('\u{2010}', "-");
+    for option in [
+        "disable",
+        "name=",
+        "onupgrade=",
+        "logscript",
+        "finish",
+        "noscripts",
+        "usr",
+        "bin=",
+        "presubj",
+        "defaults",
+        "since=",
+        "noreplace",
+        "nofinish",
+        "--no-act",
+        "--tmpdir",
+        "--remaining-packages",
+        "DH_VERBOSE",
+        "DIFFERENCES FROM DH_RUNIT",
+        "PROMISE: DH NOOP",
+    ] {
+        assert!(text.contains(option), "{option} is not documented");
+    }
+}

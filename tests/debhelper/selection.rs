@@ -204,7 +204,11 @@ fn compare(control: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), Str
 }
 
 /// A control file, the arguments and the environment.
-type Case = (&'static str, &'static [&'static str], &'static [(&'static str, &'static str)]);
+type Case = (
+    &'static str,
+    &'static [&'static str],
+    &'static [(&'static str, &'static str)],
+);
 
 /// Options tried under every environment of [`ENVS`].
 const CORE_OPTIONS: &[&[&str]] = &[
