@@ -158,19 +158,36 @@ impl Runsvdir {
 
 impl Drop for Runsvdir {
     fn drop(&mut self) {
-        // runsvdir's TERM leaves its runsv children running, so each one
-        // is told to exit through its own control FIFO first.
+        // runsvdir's own TERM would leave its runsv children running, so
+        // each runsv gets TERM (runit's `exit`) first. They are found by
+        // parent pid: only the processes this test started are signalled.
+        for pid in children_of(self.child.id()) {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
         let _ = self.child.kill();
         let _ = self.child.wait();
-        if let Ok(entries) = std::fs::read_dir(&self.dir) {
-            for e in entries.flatten() {
-                let _ = Command::new("sv")
-                    .args(["-w", "3", "exit"])
-                    .arg(e.path())
-                    .output();
-            }
+        let _ = &self.dir;
+    }
+}
+
+/// The pids whose parent is `parent`, from /proc.
+pub fn children_of(parent: u32) -> Vec<i32> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+            continue;
+        };
+        // The command name may hold spaces; it ends at the last ')'.
+        let rest = &stat[stat.rfind(')').map_or(0, |i| i + 1)..];
+        if rest.split_whitespace().nth(1) == Some(&parent.to_string()) {
+            out.push(pid);
         }
     }
+    out
 }
 
 /// Polls `f` every 100 ms for up to `secs` seconds.

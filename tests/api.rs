@@ -1,0 +1,126 @@
+//! The library as an outside crate uses it: only the public API, against a
+//! real runsvdir.
+
+use std::collections::BTreeMap;
+use std::process::{Child, Command as Process};
+use std::time::Duration;
+
+use servicebuilder::sv::{DEFAULT_TIMEOUT, RunitSv, STATUS_DOWN, STATUS_RUN, Service, Sv, SvError};
+use servicebuilder::testing::{FakeServiceBuilder, RecordingSv};
+use servicebuilder::{Command, RestartPolicy, ServiceTemplate};
+
+/// runsvdir on the fake's runit root; on drop, each runsv is told to exit
+/// and runsvdir is killed, by pid.
+struct Supervisor {
+    runsvdir: Child,
+}
+
+impl Drop for Supervisor {
+    fn drop(&mut self) {
+        // runsv gets TERM (runit's `exit`) first: runsvdir's own TERM
+        // would leave its children running. They are found by parent pid,
+        // so only the processes this test started are signalled.
+        for pid in children_of(self.runsvdir.id()) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGTERM,
+            );
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        let _ = self.runsvdir.kill();
+        let _ = self.runsvdir.wait();
+    }
+}
+
+/// The pids whose parent is `parent`, from /proc.
+fn children_of(parent: u32) -> Vec<i32> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+            continue;
+        };
+        // Fields after the command name (which may hold spaces), which
+        // ends at the last ')': state, ppid, ...
+        let rest = &stat[stat.rfind(')').map_or(0, |i| i + 1)..];
+        if rest.split_whitespace().nth(1) == Some(&parent.to_string()) {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+#[test]
+fn activate_stat_stop_and_prune_through_the_public_api() {
+    let builder = FakeServiceBuilder::new().unwrap();
+    let mut daemon = ServiceTemplate::new(Command::argv(["sleep", "1000"]));
+    daemon.sleep = Some(0);
+    daemon.restart = RestartPolicy::Always;
+    let mut templates = BTreeMap::new();
+    templates.insert("api-daemon".to_string(), daemon);
+    builder.activate("api", &templates).unwrap();
+
+    let _supervisor = Supervisor {
+        runsvdir: Process::new("runsvdir")
+            .arg("-P")
+            .arg(&builder.runit_root)
+            .spawn()
+            .expect("runsvdir (install the runit package)"),
+    };
+    let sv = RunitSv::default();
+    let service = Service::new(&builder.runit_root, "api-daemon");
+    sv.wait_supervised(&service, Duration::from_secs(15))
+        .unwrap();
+
+    let mut stat = sv.stat(&service).unwrap();
+    for _ in 0..50 {
+        if stat.child_status == STATUS_RUN && stat.child_pid != 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        stat = sv.stat(&service).unwrap();
+    }
+    assert_eq!(stat.child_status, STATUS_RUN);
+    assert_ne!(stat.child_pid, 0);
+
+    sv.stop(&service, DEFAULT_TIMEOUT).unwrap();
+    assert_eq!(sv.stat(&service).unwrap().child_status, STATUS_DOWN);
+
+    builder.activate("api", &BTreeMap::new()).unwrap();
+    let report = builder.prune().unwrap();
+    assert!(
+        report
+            .removed
+            .contains(&builder.runit_root.join("api-daemon"))
+    );
+    assert!(!builder.staging_root.join("api-daemon").exists());
+}
+
+#[test]
+fn a_service_without_runsv_reports_the_seeds_errors() {
+    let builder = FakeServiceBuilder::new().unwrap();
+    let mut templates = BTreeMap::new();
+    templates.insert(
+        "lonely".to_string(),
+        ServiceTemplate::new(Command::argv(["true"])),
+    );
+    builder.activate("lonely", &templates).unwrap();
+    let service = Service::new(&builder.runit_root, "lonely");
+    match RunitSv::default().stat(&service) {
+        Err(SvError::SuperviseOkMissing { .. }) => {}
+        other => panic!("expected SuperviseOkMissing, got {other:?}"),
+    }
+}
+
+#[test]
+fn deploy_code_can_be_tested_with_a_recording_sv() {
+    fn deploy(sv: &dyn Sv, service: &Service) -> Result<(), SvError> {
+        sv.restart(service, DEFAULT_TIMEOUT)?;
+        Ok(())
+    }
+    let sv = RecordingSv::new();
+    deploy(&sv, &Service::at("/etc/service/web")).unwrap();
+    assert_eq!(sv.last_command().as_deref(), Some("restart"));
+}
