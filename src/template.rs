@@ -425,12 +425,12 @@ impl ServiceTemplate {
                 ));
             }
         }
-        if let Some(bin) = &self.binary {
-            if !bin.starts_with('/') || bin.contains(['\0', '\n']) {
-                return Err(format!(
-                    "`binary` {bin:?} must be an absolute path on one line"
-                ));
-            }
+        if let Some(bin) = &self.binary
+            && (!bin.starts_with('/') || bin.contains(['\0', '\n']))
+        {
+            return Err(format!(
+                "`binary` {bin:?} must be an absolute path on one line"
+            ));
         }
         for (field, text) in [("setup", &self.setup), ("script", &self.script)] {
             if text.as_deref().is_some_and(|t| t.contains('\0')) {
@@ -758,7 +758,9 @@ fn explain(raw: &str) -> String {
             if let Some(best) = closest(&unknown, FIELD_NAMES) {
                 // The suggestion replaces serde's list of all 22 fields.
                 msg.truncate(at);
-                msg.push_str(&format!("unknown field `{unknown}`; did you mean `{best}`?"));
+                msg.push_str(&format!(
+                    "unknown field `{unknown}`; did you mean `{best}`?"
+                ));
             }
         }
     }
@@ -890,7 +892,7 @@ fn backgrounds_itself(cmd: &Command) -> Option<String> {
             return Some(format!("passes `{w}`"));
         }
     }
-    if prog == "redis-server" && words.iter().any(|w| *w == "yes") {
+    if prog == "redis-server" && words.contains(&"yes") {
         return Some("may set `daemonize yes`".into());
     }
     None
