@@ -286,10 +286,6 @@ fn exec(argv: &[OsString], env: &Env) -> i32 {
         say::log("invoke-run: error: the service path contains a NUL byte");
         return 111;
     };
-    // Rust's runtime ignores SIGPIPE; the run script and its daemon must
-    // start with the default action, as under Debian's shell interpreter.
-    // SAFETY: SIG_DFL installs no handler code.
-    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
     let envp = env.to_envp();
     let err = nix::unistd::execve(&args[0], &args, &envp).unwrap_err();
     say::log(&format!(
