@@ -11,6 +11,8 @@ mod sandbox;
 
 #[path = "runtime/bad_input.rs"]
 mod bad_input;
+#[path = "runtime/cost.rs"]
+mod cost;
 #[path = "runtime/defaults_equivalence.rs"]
 mod defaults_equivalence;
 #[path = "runtime/differential.rs"]

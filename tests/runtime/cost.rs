@@ -1,0 +1,57 @@
+//! The common case costs one exec and no fork: a service without
+//! `/etc/default/NAME` and without an init script, on a machine whose
+//! `/etc/default/runit` is plain assignments, goes from `./run` straight to
+//! `/bin/sh`. Traced with strace.
+
+use crate::sandbox::{NAME, OURS, Sandbox};
+
+/// The process-related system calls of one direct start, one per line.
+fn trace(sb: &Sandbox) -> Vec<String> {
+    let out = sb.out.join("strace");
+    let rc = sb.direct(
+        NAME,
+        &[
+            "strace",
+            "-f",
+            "-qq",
+            "-e",
+            "trace=execve,clone,clone3,fork,vfork",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(rc, 0, "{}", sb.output("stdout"));
+    sb.output("strace")
+        .lines()
+        .map(|l| l.split_once(' ').map_or(l, |(_, call)| call).trim_start())
+        .filter(|c| !c.contains("resumed>") && !c.starts_with("+++") && !c.starts_with("---"))
+        .map(str::to_string)
+        .collect()
+}
+
+fn service(sb: &Sandbox) {
+    sb.service(NAME, OURS, "exec /bin/true\n", "");
+    sb.write("etc/default/runit", "VERBOSE=0\nDEBUG=0\n", 0o644);
+}
+
+#[test]
+fn the_common_case_forks_nothing() {
+    let sb = Sandbox::new();
+    service(&sb);
+    let calls = trace(&sb);
+    let programs: Vec<_> = calls
+        .iter()
+        .map(|c| c.split('"').nth(1).unwrap_or(c).to_string())
+        .collect();
+    assert_eq!(programs, ["./run", "/bin/sh", "/bin/true"], "{calls:#?}");
+}
+
+#[test]
+fn a_defaults_file_that_needs_a_shell_costs_one_fork() {
+    let sb = Sandbox::new();
+    service(&sb);
+    sb.write("etc/default/foo", "X=$NAME\n", 0o644);
+    let calls = trace(&sb);
+    let forks = calls.iter().filter(|c| c.starts_with("clone")).count();
+    assert_eq!(forks, 1, "{calls:#?}");
+}
