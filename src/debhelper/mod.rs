@@ -169,7 +169,7 @@ pub fn run(argv: &[String], env: &Env, root: &Path) -> Result<Outcome, DhError> 
     }
 
     for plan in &mut plans {
-        finish_plan(plan, &ctx.control);
+        finish_plan(plan);
     }
     for plan in &plans {
         install::execute(&plan.ops, root, verbose, no_act)?;
@@ -200,7 +200,7 @@ pub fn run(argv: &[String], env: &Env, root: &Path) -> Result<Outcome, DhError> 
 }
 
 /// Add what follows from the whole package: the declared templates file.
-fn finish_plan(plan: &mut PackagePlan, _control: &Control) {
+fn finish_plan(plan: &mut PackagePlan) {
     if plan.declared.is_empty() {
         return;
     }

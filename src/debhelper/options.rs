@@ -358,7 +358,7 @@ impl Parser<'_> {
                     },
                     (Kind::OptionalValue, v) => Some(v.unwrap_or_default()),
                 };
-                ok &= self.apply(name, value, test, quiet, &mut tests)?;
+                ok &= self.apply(name, value, test, &mut tests)?;
             } else if word.len() > 1 && word.starts_with('-') {
                 let bundle: Vec<char> = word[1..].chars().collect();
                 let mut i = 0;
@@ -394,7 +394,7 @@ impl Parser<'_> {
                             Some(rest)
                         }
                     };
-                    ok &= self.apply(&c, value, test, quiet, &mut tests)?;
+                    ok &= self.apply(&c, value, test, &mut tests)?;
                 }
             } else if !test {
                 self.nonoptions.get_or_insert_with(Vec::new).push(word);
@@ -449,7 +449,6 @@ impl Parser<'_> {
         name: &str,
         value: Option<String>,
         test: bool,
-        _quiet: bool,
         tests: &mut Vec<String>,
     ) -> Result<bool, DhError> {
         if name == "O" {
