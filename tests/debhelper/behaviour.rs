@@ -341,3 +341,38 @@ fn the_man_page_renders_cleanly_and_documents_every_option() {
         assert!(text.contains(option), "{option} is not documented");
     }
 }
+
+#[test]
+fn snippets_are_valid_shell_and_do_nothing_under_dpkg_root() {
+    let t = tree();
+    t.file(
+        "debian/rdemo-run.runit.yaml",
+        "demo:\n  run: [/usr/bin/demo]\n",
+    );
+    assert!(t.dhsb(&[], &[]).ok());
+    for script in ["postinst", "prerm", "postrm"] {
+        let body = format!(
+            "#!/bin/sh\nset -e\n{}",
+            t.read(&format!("debian/rdemo-run.{script}.debhelper"))
+        );
+        t.file("maint", &body);
+        assert!(t.run("sh", &["-n", "maint"], &[]).ok(), "{script}: {body}");
+        // dpkg --root: nothing may run on the host.
+        let traced = t.run(
+            "sh",
+            &["-x", "maint", "configure", "0.9"],
+            &[("DPKG_ROOT", "/target")],
+        );
+        assert!(traced.ok(), "{script}: {traced:?}");
+        assert!(
+            traced.stderr.contains("[ -z /target ]"),
+            "{}",
+            traced.stderr
+        );
+        assert!(
+            !traced.stderr.contains("maint"),
+            "{script} ran: {}",
+            traced.stderr
+        );
+    }
+}
