@@ -185,12 +185,12 @@ fn a_hash_inside_a_word_is_not_a_comment() {
     let text = "A=1 B='x y' C=\"p q\"#not-a-comment # a comment\n";
     let ours = in_process(text.as_bytes()).unwrap();
     assert_eq!(ours, sh_oracle(text.as_bytes()).unwrap());
-    assert_eq!(ours[&b"C".to_vec()], b"p q#not-a-comment".to_vec());
+    assert_eq!(ours[b"C".as_slice()], b"p q#not-a-comment".to_vec());
 }
 
 #[test]
 fn unset_in_a_defaults_file_removes_the_variable() {
     let vars = via_export_p(b"unset KEEP\n");
-    assert!(!vars.contains_key(&b"KEEP".to_vec()));
+    assert!(!vars.contains_key(b"KEEP".as_slice()));
     assert_eq!(vars, sh_oracle(b"unset KEEP\n").unwrap());
 }
