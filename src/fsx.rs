@@ -177,7 +177,10 @@ pub fn temp_name_pid(name: &str) -> Option<u32> {
 pub fn is_stale_temp_name(name: &str) -> bool {
     is_temp_name(name)
         && temp_name_pid(name).is_none_or(|pid| {
-            pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists()
+            pid != std::process::id()
+                && i32::try_from(pid).is_ok_and(|p| {
+                    nix::sys::signal::kill(nix::unistd::Pid::from_raw(p), None) == Err(Errno::ESRCH)
+                })
         })
 }
 
@@ -437,8 +440,10 @@ impl Dir {
         // after it was opened is never listed instead.
         let by_fd = format!("/proc/self/fd/{}", self.fd.as_raw_fd());
         let mut out = Vec::new();
-        let entries =
-            fs::read_dir(&by_fd).with_context(|| format!("cannot list {}", self.path.display()))?;
+        // Without /proc (a bare chroot), the path is listed instead.
+        let entries = fs::read_dir(&by_fd)
+            .or_else(|_| fs::read_dir(&self.path))
+            .with_context(|| format!("cannot list {}", self.path.display()))?;
         for entry in entries {
             let entry = entry.with_context(|| format!("cannot list {}", self.path.display()))?;
             out.push(entry.file_name().to_string_lossy().into_owned());
@@ -524,5 +529,34 @@ mod tests {
         symlink_swap(Path::new("/b"), &l).unwrap();
         assert_eq!(fs::read_link(&l).unwrap(), Path::new("/b"));
         assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn dir_handles_never_follow_links() {
+        let d = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), d.path().join("sub")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("f"), d.path().join("f")).unwrap();
+        let dir = Dir::open(d.path()).unwrap();
+        assert!(dir.open_dir("sub").is_err());
+        assert!(dir.walk("sub/x").is_err());
+        assert!(dir.create_file("f", b"x", 0o644).is_err());
+        assert!(dir.read("f").is_err());
+        assert!(dir.chmod("sub", 0o777).is_err());
+        assert!(dir.remove_tree("sub").unwrap());
+        assert!(outside.path().is_dir());
+        assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0);
+        assert_eq!(dir.stat("f").unwrap().unwrap().kind, Kind::Symlink);
+    }
+
+    #[test]
+    fn only_the_temporaries_of_dead_processes_are_stale() {
+        let mine = temp_name("run");
+        assert!(is_temp_name(&mine) && !is_stale_temp_name(&mine));
+        assert_eq!(temp_name_pid(&mine), Some(std::process::id()));
+        // pid 1 is alive; pid_max + 1 never is.
+        assert!(!is_stale_temp_name(".run.sb-tmp.1.0"));
+        assert!(is_stale_temp_name(".run.sb-tmp.4194305.0"));
+        assert!(!is_stale_temp_name("run"));
     }
 }
