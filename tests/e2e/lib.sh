@@ -13,6 +13,23 @@ fail() {
 	exit 1
 }
 
+# Installs the host tools the build and the root need, when missing: the
+# same apt-get an admin would run. cargo cannot come from Debian 12 (too
+# old for edition 2024), so its absence is an error that says where to get it.
+ensure_host_tools() {
+	local p missing=()
+	for p in debhelper dpkg-dev build-essential lintian debootstrap util-linux iproute2; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
+	done
+	if [ ${#missing[@]} -gt 0 ]; then
+		note "apt-get install ${missing[*]}"
+		DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+	fi
+	command -v cargo >/dev/null ||
+		fail "cargo not found: install a Rust toolchain with edition 2024 support (rustc >= 1.85), e.g. from https://rustup.rs"
+}
+
 # Runs a long command quietly, showing its log only if it fails.
 quietly() {
 	local log=$1
