@@ -307,3 +307,36 @@ fn noreplace_without_a_running_sysv_instance_stops_it_and_starts() {
     assert_eq!(ours.initd_args, "status --force-sysv\nstop --force-sysv\n");
     assert_eq!(ours.env["NAME"], "foo");
 }
+
+// Ours only: Debian's interpreter prints the message for a missing daemon
+// binary but goes on starting the body, which then races the TERM of its
+// own `sv down` (a listed difference).
+
+#[test]
+fn a_missing_daemon_binary_is_binary_not_installed() {
+    let ours = observe(OURS, &|sb| {
+        sb.write("etc/sv/foo/.meta/bin", "/usr/sbin/no-such-daemon\n", 0o644)
+    });
+    assert_eq!(ours.stdout, "invoke-run: foo binary not installed\n");
+    assert!(ours.env.is_empty(), "the body must not run");
+    assert_eq!(ours.finish_args, "0 0\n");
+}
+
+#[test]
+fn a_present_daemon_binary_starts() {
+    let setup = |sb: &Sandbox| sb.write("etc/sv/foo/.meta/bin", "/bin/true\n", 0o644);
+    let (debian, ours) = both(&setup);
+    assert_same(&debian, &ours);
+    assert_eq!(ours.env["NAME"], "foo");
+}
+
+#[test]
+fn env_wins_over_conf_when_both_exist() {
+    let ours = observe(OURS, &|sb| {
+        sb.write("etc/sv/foo/conf/X", "from-conf\n", 0o644);
+        sb.write("etc/sv/foo/conf/Y", "only-in-conf\n", 0o644);
+        sb.write("etc/sv/foo/env/X", "from-env\n", 0o644);
+    });
+    assert_eq!(ours.env["X"], "from-env");
+    assert_eq!(ours.env["Y"], "only-in-conf");
+}
