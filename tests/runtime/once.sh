@@ -3,11 +3,11 @@
 #
 # Inside the namespace of ns.sh: supervise /etc/service/NAME with a real
 # runsv in the environment of Debian's /etc/runit/2 (PATH only), normally
-# down, start the service once (o), wait until its finish script has
-# written OUT/finished
-# and runsv reports it down, then tell runsv to exit. runsv's stdout and
-# stderr (the run script's, when there is no log service) go to OUT/stdout
-# and OUT/stderr. PATH replaces the default PATH; `-` leaves it unset.
+# down, start the service once (o), wait until its finish script has written
+# OUT/finished and runsv reports it down, then tell runsv to exit. runsv's
+# stdout and stderr (the run script's, when there is no log service) go to
+# OUT/stdout and OUT/stderr. PATH replaces the default PATH; `-` leaves it
+# unset.
 set -eu
 name=$1 out=$2 path=${3:-/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin}
 # Without a down file runsv would start the service on its own as well.
