@@ -54,6 +54,13 @@ pub enum Op {
         /// Its mode.
         mode: u32,
     },
+    /// Point a runscript written for Debian's `/lib/runit/invoke-run` at
+    /// ours: only its first line changes, and only when it names Debian's
+    /// interpreter exactly.
+    UseOurInterpreter {
+        /// The `run` file.
+        path: String,
+    },
     /// `ln -sfT TARGET PATH`.
     Symlink {
         /// The link.
@@ -91,6 +98,10 @@ impl Op {
                 }
             }
             Op::Symlink { path, target } => escape_shell(&["ln", "-sfT", target, path]),
+            Op::UseOurInterpreter { path } => format!(
+                "sed -i 1s,{DEBIAN_INVOKE_RUN},{OUR_INVOKE_RUN}, {}",
+                escape_shell(&[path])
+            ),
         }
     }
 
@@ -117,6 +128,16 @@ impl Op {
             }
             Op::CopyTree { src, dst } => copy_tree(&root.join(src), &root.join(dst))
                 .map_err(|e| io(&format!("cannot copy {src} to"), dst, &e)),
+            Op::UseOurInterpreter { path } => {
+                let p = root.join(path);
+                let contents = std::fs::read(&p).map_err(|e| io("cannot read", path, &e))?;
+                if let Some(new) = retarget_interpreter(&contents) {
+                    let meta = std::fs::metadata(&p).map_err(|e| io("cannot stat", path, &e))?;
+                    write_file(&p, &new, meta.permissions().mode() & 0o7777)
+                        .map_err(|e| io("cannot write", path, &e))?;
+                }
+                Ok(())
+            }
             Op::MakeExecutable { path } => {
                 let p = root.join(path);
                 let mode = std::fs::metadata(&p)
@@ -308,5 +329,58 @@ impl PackagePlan {
         }
         self.services.push(s);
         Ok(())
+    }
+}
+
+/// Debian's runscript interpreter, as dh-runit runscripts name it.
+pub const DEBIAN_INVOKE_RUN: &str = "/lib/runit/invoke-run";
+/// Ours, which follows the same conventions (invoke-run(8)).
+pub const OUR_INVOKE_RUN: &str = crate::render::INVOKE_RUN;
+
+/// The runscript with its first line pointing at our interpreter, when
+/// that line is exactly `#!/usr/bin/env /lib/runit/invoke-run` or
+/// `#!/lib/runit/invoke-run` (trailing blanks allowed); `None` otherwise, so
+/// a runscript with its own interpreter is left as it is.
+pub fn retarget_interpreter(script: &[u8]) -> Option<Vec<u8>> {
+    let end = script
+        .iter()
+        .position(|&b| b == b'\n')
+        .unwrap_or(script.len());
+    let first = std::str::from_utf8(&script[..end]).ok()?.trim_end();
+    let prefix = first.strip_suffix(DEBIAN_INVOKE_RUN)?;
+    if !matches!(prefix, "#!/usr/bin/env " | "#!") {
+        return None;
+    }
+    let mut out = format!("{prefix}{OUR_INVOKE_RUN}").into_bytes();
+    out.extend_from_slice(&script[end..]);
+    Some(out)
+}
+
+#[cfg(test)]
+mod interpreter_tests {
+    use super::retarget_interpreter;
+
+    #[test]
+    fn debian_runscripts_are_pointed_at_our_interpreter() {
+        assert_eq!(
+            retarget_interpreter(b"#!/usr/bin/env /lib/runit/invoke-run\nexec d\n").unwrap(),
+            b"#!/usr/bin/env /usr/lib/servicebuilder/invoke-run\nexec d\n"
+        );
+        assert_eq!(
+            retarget_interpreter(b"#!/lib/runit/invoke-run \nexec d\n").unwrap(),
+            b"#!/usr/lib/servicebuilder/invoke-run\nexec d\n"
+        );
+    }
+
+    #[test]
+    fn other_interpreters_are_left_alone() {
+        for s in [
+            &b"#!/bin/sh\nexec /lib/runit/invoke-run\n"[..],
+            b"#!/usr/bin/env /lib/runit/invoke-run-old\n",
+            b"#!/usr/bin/env -S /lib/runit/invoke-run\n",
+            b"",
+        ] {
+            assert!(retarget_interpreter(s).is_none(), "{s:?}");
+        }
     }
 }

@@ -249,6 +249,11 @@ pub fn plan_entry(
             }
         }
     }
+    if (is_file || install::is_plain_file(root, &format!("{path}/run"))) && !o.usr {
+        ops.push(Op::UseOurInterpreter {
+            path: format!("{sv}/run"),
+        });
+    }
     ops.push(Op::Dir {
         path: format!("{tmp}/etc/runit/runsvdir/default"),
         mode: 0o755,

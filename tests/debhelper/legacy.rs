@@ -5,7 +5,9 @@
 //!
 //! * each `/etc/sv/NAME/.meta/servicebuilder` ownership marker (ours only);
 //! * the `finish` option's script calls our finish-default instead of
-//!   `/lib/runit/finish-exec`.
+//!   `/lib/runit/finish-exec`;
+//! * a runscript whose first line names Debian's `/lib/runit/invoke-run`
+//!   names ours, `/usr/lib/servicebuilder/invoke-run`, instead.
 
 use std::collections::BTreeMap;
 
@@ -146,6 +148,11 @@ fn every_dh_runit_option_gives_the_same_tree_as_dh_runit() {
 
         let mut want = contents(&theirs, base);
         for (path, data) in want.iter_mut() {
+            if path.ends_with("/run") && base.ends_with("etc/sv") {
+                if let Some(ours) = servicebuilder::debhelper::install::retarget_interpreter(data) {
+                    *data = ours;
+                }
+            }
             if path.ends_with("/finish") && data.ends_with(b"exec /lib/runit/finish-exec \"$@\"\n")
             {
                 *data =
