@@ -339,7 +339,8 @@ pub const OUR_INVOKE_RUN: &str = crate::render::INVOKE_RUN;
 
 /// The runscript with its first line pointing at our interpreter, when
 /// that line is exactly `#!/usr/bin/env /lib/runit/invoke-run` or
-/// `#!/lib/runit/invoke-run` (trailing blanks allowed); `None` otherwise, so
+/// `#!/lib/runit/invoke-run` (trailing blanks allowed), always in the env
+/// form; `None` otherwise, so
 /// a runscript with its own interpreter is left as it is.
 pub fn retarget_interpreter(script: &[u8]) -> Option<Vec<u8>> {
     let end = script
@@ -351,7 +352,9 @@ pub fn retarget_interpreter(script: &[u8]) -> Option<Vec<u8>> {
     if !matches!(prefix, "#!/usr/bin/env " | "#!") {
         return None;
     }
-    let mut out = format!("{prefix}{OUR_INVOKE_RUN}").into_bytes();
+    // Always the env form: lintian only accepts an interpreter named
+    // invoke-run under /lib/runit when it is named directly.
+    let mut out = format!("#!/usr/bin/env {OUR_INVOKE_RUN}").into_bytes();
     out.extend_from_slice(&script[end..]);
     Some(out)
 }
@@ -368,7 +371,7 @@ mod interpreter_tests {
         );
         assert_eq!(
             retarget_interpreter(b"#!/lib/runit/invoke-run \nexec d\n").unwrap(),
-            b"#!/usr/lib/servicebuilder/invoke-run\nexec d\n"
+            b"#!/usr/bin/env /usr/lib/servicebuilder/invoke-run\nexec d\n"
         );
     }
 
