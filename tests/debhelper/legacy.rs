@@ -148,10 +148,11 @@ fn every_dh_runit_option_gives_the_same_tree_as_dh_runit() {
 
         let mut want = contents(&theirs, base);
         for (path, data) in want.iter_mut() {
-            if path.ends_with("/run") && base.ends_with("etc/sv") {
-                if let Some(ours) = servicebuilder::debhelper::install::retarget_interpreter(data) {
-                    *data = ours;
-                }
+            if path.ends_with("/run")
+                && base.ends_with("etc/sv")
+                && let Some(ours) = servicebuilder::debhelper::install::retarget_interpreter(data)
+            {
+                *data = ours;
             }
             if path.ends_with("/finish") && data.ends_with(b"exec /lib/runit/finish-exec \"$@\"\n")
             {
