@@ -662,7 +662,13 @@ fn sigkill_at_any_moment_leaves_every_service_old_or_new() {
         .collect();
     roots.ok(&["activate", "set", files[0].to_str().unwrap()]);
     let mut current = 0;
-    let (mut mid_way, mut journals_found, mut killed_before_exit) = (0, 0, 0);
+    let (mut journals_found, mut killed, mut untouched, mut partial, mut done, mut noop) =
+        (0, 0, 0, 0, 0, 0);
+    let all_views = |roots: &Roots| -> Vec<Option<BTreeMap<PathBuf, Node>>> {
+        (0..services)
+            .map(|i| service_view(&roots.staging().join(format!("s{i}"))))
+            .collect()
+    };
     for _ in 0..kills {
         let next = (current + 1 + rng.below(2) as usize) % 3;
         let prune = next == 2 || rng.chance(30);
@@ -675,6 +681,7 @@ fn sigkill_at_any_moment_leaves_every_service_old_or_new() {
                 files[next].display().to_string(),
             ]
         };
+        let pre = all_views(&roots);
         let child = roots
             .cmd()
             .args(&args)
@@ -683,12 +690,17 @@ fn sigkill_at_any_moment_leaves_every_service_old_or_new() {
             .spawn()
             .unwrap();
         let mut guard = Guard::new(child, Signal::SIGKILL);
-        std::thread::sleep(Duration::from_micros(rng.below(longest * 2)));
+        // Mostly within the length of an uninterrupted run, sometimes after.
+        let span = match rng.below(100) {
+            0..50 => longest / 2,
+            50..85 => longest,
+            _ => longest * 2,
+        };
+        std::thread::sleep(Duration::from_micros(rng.below(span)));
         let _ = nix::sys::signal::kill(guard.pid(), Signal::SIGKILL);
         let status = guard.child.take().unwrap().wait().unwrap();
-        if status.code().is_none() {
-            killed_before_exit += 1;
-        }
+        let was_killed = status.code().is_none();
+        let post = all_views(&roots);
 
         // runsvdir's view: no temporary name without a leading dot.
         for root in [roots.runit(), roots.staging()] {
@@ -709,7 +721,6 @@ fn sigkill_at_any_moment_leaves_every_service_old_or_new() {
             })
             .collect();
         journals_found += pending.len();
-        let mut seen = BTreeSet::new();
         for i in 0..services {
             let name = format!("s{i}");
             let view = service_view(&roots.staging().join(&name));
@@ -730,19 +741,25 @@ fn sigkill_at_any_moment_leaves_every_service_old_or_new() {
                 }
                 panic!("after a kill of {args:?}, {name} is a mix of versions");
             }
-            seen.extend(which);
             // A link in the runit root always points at a whole directory.
             let link = roots.runit().join(&name);
             if fs::symlink_metadata(&link).is_ok() {
                 assert_eq!(fs::read_link(&link).unwrap(), roots.staging().join(&name));
             }
         }
-        if seen.len() > 1 {
-            mid_way += 1;
-        }
 
         // The next run finishes the job.
         roots.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        let target = all_views(&roots);
+        if was_killed {
+            killed += 1;
+            match () {
+                _ if pre == target => noop += 1,
+                _ if post == pre => untouched += 1,
+                _ if post == target => done += 1,
+                _ => partial += 1,
+            }
+        }
         if args[0] == "activate" {
             current = next;
             for i in 0..services {
@@ -768,9 +785,10 @@ fn sigkill_at_any_moment_leaves_every_service_old_or_new() {
         }));
     }
     eprintln!(
-        "crash: {kills} SIGKILLs ({killed_before_exit} before the run ended), {mid_way} caught \
-         between services, {journals_found} committed journals finished by the next run; \
-         every service old or new"
+        "crash: {kills} runs, {killed} SIGKILLed before they ended: {partial} part-way through \
+         the services, {untouched} before the first change, {done} after the last one, {noop} \
+         with nothing to change; {journals_found} committed journals found and finished by the \
+         next run; every service old or new after every kill"
     );
 }
 
@@ -783,6 +801,7 @@ fn eight_concurrent_processes_end_where_a_serial_run_ends() {
     let secs = env_count("SB_CONCURRENCY_SECS", 4) as u64;
     let roots = Roots::new();
     fs::create_dir_all(roots.runit()).unwrap();
+    let _tree = TreeGuard(roots.dir.path().to_owned());
     let runsvdir = Command::new("runsvdir")
         .arg(roots.runit())
         .stdout(Stdio::null())
@@ -790,7 +809,7 @@ fn eight_concurrent_processes_end_where_a_serial_run_ends() {
         .spawn()
         .unwrap();
     // SIGHUP: runsvdir TERMs every runsv (and so every service) and exits.
-    let _runsvdir = Guard::new(runsvdir, Signal::SIGHUP);
+    let runsvdir = Guard::new(runsvdir, Signal::SIGHUP);
     let sets = 4;
     let mut files = Vec::new();
     for set in 0..sets {
@@ -892,6 +911,12 @@ fn eight_concurrent_processes_end_where_a_serial_run_ends() {
         view(&serial),
         "the concurrent roots differ from a serial run's"
     );
+    drop(runsvdir);
+    let killed = wait_for_processes_under(roots.dir.path(), 15);
+    assert_eq!(
+        killed, 0,
+        "runsv processes outlived runsvdir's SIGHUP by 15 s"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -939,14 +964,30 @@ fn hostile_sizes_are_refused_or_handled_in_bounded_memory() {
         prev = c;
     }
     bomb.push_str("web: {run: *j}\n");
-    let f = roots.file("bomb.yaml", &bomb);
-    let (rss, ok, t) = peak_rss(&roots, &["check", f.to_str().unwrap()]);
-    eprintln!(
-        "limits: alias bomb: refused={}, peak RSS {rss} KiB, {t:?}",
-        !ok
-    );
-    assert!(!ok);
-    assert!(rss < 64 * 1024, "alias bomb used {rss} KiB");
+    // The strict schema (a map of maps whose leaves are strings) gives an
+    // alias nowhere to nest, so a bomb is refused where its first anchor
+    // is defined, before any expansion, wherever it is put.
+    let indented: String = bomb.lines().map(|l| format!("    {l}\n")).collect();
+    for (what, text) in [
+        ("alone", bomb.clone()),
+        (
+            "after a valid service",
+            format!("ok: {{run: [/bin/true]}}\n{bomb}"),
+        ),
+        (
+            "inside a service",
+            format!("web:\n  run: [/bin/true]\n  env:\n{indented}"),
+        ),
+    ] {
+        let f = roots.file("bomb.yaml", &text);
+        let (rss, ok, t) = peak_rss(&roots, &["check", f.to_str().unwrap()]);
+        eprintln!(
+            "limits: alias bomb {what}: refused={}, peak RSS {rss} KiB, {t:?}",
+            !ok
+        );
+        assert!(!ok);
+        assert!(rss < 64 * 1024, "alias bomb used {rss} KiB");
+    }
 
     // A 10 MB template: one service with a 10 MB setup block.
     let big = format!(

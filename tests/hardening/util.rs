@@ -273,3 +273,52 @@ pub fn env_count(name: &str, default: usize) -> usize {
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
 }
+
+/// The processes whose working directory is under `root` (runsv and the
+/// services it started there).
+pub fn processes_under(root: &Path) -> Vec<i32> {
+    let mut pids = Vec::new();
+    for e in fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        if fs::read_link(e.path().join("cwd")).is_ok_and(|cwd| cwd.starts_with(root)) {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+/// Waits up to `secs` for every process working under `root` to end (runsv
+/// stops its service after runsvdir's TERM), then KILLs the stragglers by
+/// pid. Returns how many had to be killed.
+pub fn wait_for_processes_under(root: &Path, secs: u64) -> usize {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        let left = processes_under(root);
+        if left.is_empty() {
+            return 0;
+        }
+        if std::time::Instant::now() > deadline {
+            for pid in &left {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(*pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+            return left.len();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// On drop, waits for (and at worst KILLs) every process left working
+/// under its directory. Declared before the runsvdir guard, so it runs
+/// after runsvdir was told to stop.
+pub struct TreeGuard(pub PathBuf);
+
+impl Drop for TreeGuard {
+    fn drop(&mut self) {
+        wait_for_processes_under(&self.0, 15);
+    }
+}
