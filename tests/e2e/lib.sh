@@ -5,11 +5,11 @@
 
 # Prints a one-line note to stderr.
 note() {
-	echo "e2e: $*" >&2
+	echo "${note_prefix:-e2e}: $*" >&2
 }
 
 fail() {
-	echo "e2e: FAIL: $*" >&2
+	echo "${note_prefix:-e2e}: FAIL: $*" >&2
 	exit 1
 }
 
