@@ -27,7 +27,7 @@ ensure_host_tools() {
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 	fi
 	command -v cargo >/dev/null ||
-		fail "cargo not found: install a Rust toolchain with edition 2024 support (rustc >= 1.85), e.g. from https://rustup.rs"
+		fail "cargo not found: install a Rust toolchain with rustc >= 1.88 (the rust-version in Cargo.toml), e.g. from https://rustup.rs"
 }
 
 # Runs a long command quietly, showing its log only if it fails.
