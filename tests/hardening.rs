@@ -283,24 +283,32 @@ fn any_user_and_group_reach_chpst_exactly() {
             }
         }
     }
-    let scripts: Vec<String> = cases_ok.iter().map(|(t, _, _)| run_file("u", t)).collect();
-    let got = run_batch(&scripts, Some(fake.path()));
-    assert_eq!(got.len(), cases_ok.len());
-    let mut mismatches = 0;
-    for ((_, user, group), got) in cases_ok.iter().zip(&got) {
-        let spec = match group {
-            Some(g) => format!("{user}:{g}"),
-            None => user.clone(),
-        };
-        let want: Vec<Vec<u8>> = ["-u", &spec, "--", "/bin/daemon", "-f"]
-            .iter()
-            .map(|s| s.as_bytes().to_vec())
-            .collect();
-        if &want != got {
-            mismatches += 1;
-            eprintln!("mismatch: {want:?} != {got:?}");
+    let chunks: Vec<Vec<(ServiceTemplate, String, Option<String>)>> =
+        cases_ok.chunks(500).map(|c| c.to_vec()).collect();
+    let fake_dir = fake.path();
+    let mismatches: usize = parallel(chunks, |chunk| {
+        let scripts: Vec<String> = chunk.iter().map(|(t, _, _)| run_file("u", t)).collect();
+        let got = run_batch(&scripts, Some(fake_dir));
+        assert_eq!(got.len(), chunk.len());
+        let mut bad = 0;
+        for ((_, user, group), got) in chunk.iter().zip(&got) {
+            let spec = match group {
+                Some(g) => format!("{user}:{g}"),
+                None => user.clone(),
+            };
+            let want: Vec<Vec<u8>> = ["-u", &spec, "--", "/bin/daemon", "-f"]
+                .iter()
+                .map(|s| s.as_bytes().to_vec())
+                .collect();
+            if &want != got {
+                bad += 1;
+                eprintln!("mismatch: {want:?} != {got:?}");
+            }
         }
-    }
+        bad
+    })
+    .into_iter()
+    .sum();
     eprintln!(
         "users: {cases} names, {accepted} accepted, {refused} refused, {mismatches} mismatches"
     );
