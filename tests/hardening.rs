@@ -465,9 +465,65 @@ fn hostile_service_names_are_refused_by_every_entry_point() {
         );
         tried += 1;
     }
+    // dh_servicebuilder, on a source tree: the legacy file and the YAML file.
+    let dh = |name: &str| -> usize {
+        let mut refused = 0;
+        for (file, text) in [
+            ("debian/pkg.runit", format!("debian/pkg.sv name={name}\n")),
+            (
+                "debian/pkg.runit.yaml",
+                format!("{}: {{run: [/bin/true]}}\n", yaml_quoted(name)),
+            ),
+        ] {
+            let src = tempfile::tempdir().unwrap();
+            fs::create_dir(src.path().join("debian")).unwrap();
+            fs::write(
+                src.path().join("debian/control"),
+                "Source: pkg\nMaintainer: A <a@example.org>\n\
+                 Build-Depends: debhelper-compat (= 13)\n\n\
+                 Package: pkg\nArchitecture: all\nDescription: d\n d\n",
+            )
+            .unwrap();
+            fs::write(src.path().join("debian/pkg.sv"), "#!/bin/sh\nexec true\n").unwrap();
+            fs::write(src.path().join(file), &text).unwrap();
+            let before = listing(src.path());
+            let out = Command::new(env!("CARGO_BIN_EXE_dh_servicebuilder"))
+                .current_dir(src.path())
+                .output()
+                .unwrap();
+            if out.status.success() {
+                // The line format split the name (at a blank or a comma):
+                // whatever it planned has a valid name, never this one.
+                assert!(
+                    file.ends_with(".runit"),
+                    "dh_servicebuilder took {name:?} from YAML"
+                );
+                let sv = src.path().join("debian/pkg/etc/sv");
+                for e in fs::read_dir(&sv).into_iter().flatten() {
+                    let n = e.unwrap().file_name().to_string_lossy().into_owned();
+                    assert!(
+                        n != *name && template::validate_service_name(&n).is_ok(),
+                        "{n:?}"
+                    );
+                }
+            } else {
+                assert_eq!(
+                    before,
+                    listing(src.path()),
+                    "dh_servicebuilder wrote for {name:?}"
+                );
+                refused += 1;
+            }
+        }
+        refused
+    };
+    let dh_refused: usize = names.iter().map(|n| dh(n)).sum();
+    tried += 2 * names.len();
     eprintln!(
-        "names: {} hostile names, {tried} entry-point cases refused",
-        names.len()
+        "names: {} hostile names, {tried} entry-point cases, none accepted; dh_servicebuilder \
+         failed on {dh_refused} of its {} (the others had the name split by the line format)",
+        names.len(),
+        2 * names.len()
     );
 }
 
