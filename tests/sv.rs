@@ -421,3 +421,169 @@ fn the_public_api_activates_stats_stops_and_prunes_a_service_under_real_runit() 
     assert!(fs::symlink_metadata(&service.path).is_err(), "link pruned");
     assert!(!fake.staging_root.join("web").exists(), "stage pruned");
 }
+
+/// `sv status ARGS` in `dir` and `servicebuilder status ARGS` there: both
+/// outputs, and ours's exit code.
+fn both_status_in(dir: &Path, root: &Path, args: &[&str]) -> (String, String, Option<i32>) {
+    let sv = run(Command::new("sv")
+        .arg("status")
+        .args(args)
+        .current_dir(dir)
+        .env("SVDIR", root));
+    let ours = run(bin()
+        .arg("-d")
+        .arg(root)
+        .arg("status")
+        .args(args)
+        .current_dir(dir));
+    (stdout(&ours), stdout(&sv), ours.status.code())
+}
+
+#[test]
+fn odd_service_directories_read_byte_for_byte_as_sv_reads_them() {
+    let tmp = root();
+    let at = |name: &str| tmp.path().join(name);
+    let st = future_status(4242);
+    let mut long = st.to_vec();
+    long.extend_from_slice(b"junk");
+    let _readers = [
+        supervise_dir(&at("ok"), Some(&st), true),
+        // runsv renames a whole file into place; a short one is not its.
+        supervise_dir(&at("short"), Some(&st[..12]), true),
+        supervise_dir(&at("empty"), Some(b""), true),
+        // sv reads 20 bytes and looks no further.
+        supervise_dir(&at("long"), Some(&long), true),
+        // runsv opens `ok` before it first writes `status`.
+        supervise_dir(&at("nostatus"), None, true),
+        supervise_dir(&at("dead"), Some(&st), false),
+        supervise_dir(&at("downfile"), Some(&st), true),
+        supervise_dir(&at("downlink"), Some(&st), true),
+        supervise_dir(&at("withlog"), Some(&st), true),
+        supervise_dir(&at("withlog/log"), Some(&st), true),
+        supervise_dir(&at("deadlog"), Some(&st), true),
+        supervise_dir(&at("deadlog/log"), Some(&st), false),
+        supervise_dir(&at("logfile"), Some(&st), true),
+        supervise_dir(&at("logdangling"), Some(&st), true),
+    ];
+    fs::write(at("downfile/down"), "").unwrap();
+    // Like runsv, sv follows a `down` link: a dangling one is no down file.
+    std::os::unix::fs::symlink("nowhere", at("downlink/down")).unwrap();
+    fs::write(at("logfile/log"), "").unwrap();
+    std::os::unix::fs::symlink("nowhere", at("logdangling/log")).unwrap();
+    fs::write(at("plainfile"), "").unwrap();
+    std::os::unix::fs::symlink("nowhere", at("gone")).unwrap();
+
+    let names = [
+        "ok",
+        "short",
+        "empty",
+        "long",
+        "nostatus",
+        "dead",
+        "downfile",
+        "downlink",
+        "withlog",
+        "deadlog",
+        "logfile",
+        "logdangling",
+        "plainfile",
+        "gone",
+        "nonexistent",
+    ];
+    let args: Vec<String> = names.iter().map(|n| format!("./{n}")).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (ours, theirs, code) = both_status_in(tmp.path(), tmp.path(), &args);
+    assert_eq!(ours, theirs, "ours, then sv's");
+    let expected = "\
+run: ./ok: (pid 4242) 0s
+warning: ./short: unable to read supervise/status: bad format
+warning: ./empty: unable to read supervise/status: bad format
+run: ./long: (pid 4242) 0s
+warning: ./nostatus: unable to open supervise/status: file does not exist
+fail: ./dead: runsv not running
+run: ./downfile: (pid 4242) 0s, normally down
+run: ./downlink: (pid 4242) 0s
+run: ./withlog: (pid 4242) 0s; run: log: (pid 4242) 0s
+run: ./deadlog: (pid 4242) 0s; fail: ./deadlog/log: runsv not running
+run: ./logfile: (pid 4242) 0s; warning: ./logfile/log: unable to change directory: not a directory
+run: ./logdangling: (pid 4242) 0s
+fail: ./plainfile: unable to change to service directory: not a directory
+fail: ./gone: unable to change to service directory: file does not exist
+fail: ./nonexistent: unable to change to service directory: file does not exist
+";
+    assert_eq!(ours, expected);
+    assert_eq!(code, Some(1), "the first failure (short) sets the code");
+
+    // Listed from the runit root: only what runsvdir would run (links are
+    // followed; dangling links, plain files and dot-names are skipped), in
+    // byte order, each line as sv prints it for that name.
+    let svroot = at("service");
+    fs::create_dir(&svroot).unwrap();
+    let _more = [
+        supervise_dir(&svroot.join("b-real-dir"), Some(&st), true),
+        supervise_dir(&svroot.join(".hidden"), Some(&st), true),
+    ];
+    for (link, target) in [
+        ("a-link", "ok"),
+        ("Z-link", "withlog"),
+        ("c-link", "downfile"),
+        ("dangling", "nowhere"),
+        ("to-a-file", "plainfile"),
+    ] {
+        std::os::unix::fs::symlink(at(target), svroot.join(link)).unwrap();
+    }
+    fs::write(svroot.join("plain"), "").unwrap();
+    let out = run(bin().arg("-d").arg(&svroot).arg("status"));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let (_, theirs, _) = both_status_in(
+        tmp.path(),
+        &svroot,
+        &["Z-link", "a-link", "b-real-dir", "c-link"],
+    );
+    assert_eq!(stdout(&out), theirs);
+    assert_eq!(
+        stdout(&out),
+        "\
+run: Z-link: (pid 4242) 0s; run: log: (pid 4242) 0s
+run: a-link: (pid 4242) 0s
+run: b-real-dir: (pid 4242) 0s
+run: c-link: (pid 4242) 0s, normally down
+"
+    );
+}
+
+#[test]
+fn status_of_thousands_of_services_is_written_in_large_blocks() {
+    // 5000 lines of 36 bytes, about 176 KiB: neither one write per line nor
+    // the whole text at once. No runsv reads their `ok` (that would take
+    // 5000 descriptors), so each line is sv's `fail:` line.
+    let tmp = root();
+    let st = future_status(7);
+    for i in 0..5000 {
+        supervise_dir(&tmp.path().join(format!("svc{i:04}")), Some(&st), false);
+    }
+    let trace = tmp.path().join("trace");
+    let out = run(Command::new("strace")
+        .args(["-e", "trace=write", "-o"])
+        .arg(&trace)
+        .arg(env!("CARGO_BIN_EXE_servicebuilder"))
+        .arg("-d")
+        .arg(tmp.path())
+        .arg("status"));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert_eq!(text.lines().count(), 5000);
+    assert!(text.starts_with("fail: svc0000: runsv not running\nfail: svc0001: "));
+    let writes = fs::read_to_string(&trace)
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("write(1,"))
+        .count();
+    let blocks = text.len().div_ceil(servicebuilder::cli::control::OUT_BLOCK);
+    assert!(blocks >= 3);
+    assert!(
+        (blocks - 1..=blocks + 1).contains(&writes),
+        "{writes} writes for {} bytes",
+        text.len()
+    );
+}

@@ -23,15 +23,23 @@
 //! such service. Control commands print sv's `ok: …` line on success and
 //! the error on standard error otherwise.
 
+use std::ffi::OsStr;
 use std::io::Write;
-use std::path::Path;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
+use nix::errno::Errno;
+use nix::fcntl::{AT_FDCWD, OFlag};
+use nix::sys::stat::Mode;
 
 use super::args::{ControlArgs, RootArgs};
-use crate::sv::{RunitSv, Service, ServiceStatus, Sv, SvError, error_json, render_error};
+use crate::sv::{
+    RunitSv, Service, ServiceStatus, Sv, SvDir, SvError, error_json, open_error, render_error_into,
+};
 
 /// Exit code: runsv not running.
 pub const EXIT_NOT_RUNNING: u8 = 3;
@@ -67,71 +75,185 @@ pub fn exit_code(e: &SvError) -> u8 {
 }
 
 /// `servicebuilder status`.
+///
+/// Without arguments, the runit root is listed once (`d_type` says which
+/// entries can be services: no `stat` per entry) and every service is then
+/// opened relative to that listing's handle; see [`crate::sv`] for what one
+/// service costs. The text goes out in blocks of [`OUT_BLOCK`] bytes.
 pub fn status(roots: &RootArgs, services: &[String], json: bool) -> anyhow::Result<ExitCode> {
-    let labels = if services.is_empty() {
-        all_services(&roots.runit_root)?
-    } else {
-        services.to_vec()
-    };
-    let sv = RunitSv::default();
-    let now = SystemTime::now();
-    let mut code = 0u8;
-    let mut fail = |c: u8| {
-        if code == 0 {
-            code = c;
+    let root = roots.runit_root.as_path();
+    let mut report = Report::new(json);
+    if services.is_empty() {
+        let cannot = || format!("cannot list the runit root {}", root.display());
+        let names = Names::list(root).with_context(cannot)?;
+        let dir = open_root(root).with_context(cannot)?;
+        for name in names.iter() {
+            let rel = Path::new(OsStr::from_bytes(name));
+            match SvDir::open(dir.as_fd(), root, rel) {
+                Ok(sv) => report.add(name, &|| sv.path(), ServiceStatus::read_dir(&sv))?,
+                // A dangling link or a link to a file: not a service.
+                Err(Errno::ENOENT | Errno::ENOTDIR) => {}
+                Err(e) => {
+                    let path = root.join(rel);
+                    report.add(name, &|| path.clone(), Err(open_error(e, path.clone())))?
+                }
+            }
         }
-    };
-    let mut out = String::new();
-    let mut array = Vec::new();
-    for label in &labels {
-        let service = Service::lookup(&roots.runit_root, label);
-        let result = sv.status(&service);
+    } else {
+        // Names are looked up relative to one handle on the root; when the
+        // root cannot be opened, each lookup fails on its own, as in sv.
+        let root_fd = open_root(root).ok();
+        for label in services {
+            let service = Service::lookup(root, label);
+            let opened = match &root_fd {
+                Some(fd) if Service::is_name(label) => {
+                    SvDir::open(fd.as_fd(), root, Path::new(label))
+                }
+                _ => SvDir::open(AT_FDCWD, Path::new(""), &service.path),
+            };
+            let result = match &opened {
+                Ok(sv) => ServiceStatus::read_dir(sv),
+                Err(e) => Err(open_error(*e, service.path.clone())),
+            };
+            report.add(label.as_bytes(), &|| service.path.clone(), result)?;
+        }
+    }
+    report.finish()
+}
+
+/// How much text `status` gathers before one `write`.
+pub const OUT_BLOCK: usize = 64 * 1024;
+
+/// The output of `status` as it is produced, and the exit code so far.
+struct Report {
+    now: SystemTime,
+    code: u8,
+    out: Vec<u8>,
+    stdout: std::io::StdoutLock<'static>,
+    json: Option<Vec<serde_json::Value>>,
+}
+
+impl Report {
+    fn new(json: bool) -> Report {
+        Report {
+            now: SystemTime::now(),
+            code: 0,
+            out: Vec::with_capacity(OUT_BLOCK + 4096),
+            stdout: std::io::stdout().lock(),
+            json: json.then(Vec::new),
+        }
+    }
+
+    /// One service's line (or JSON object); `path` names it in JSON.
+    fn add(
+        &mut self,
+        label: &[u8],
+        path: &dyn Fn() -> PathBuf,
+        result: Result<ServiceStatus, SvError>,
+    ) -> std::io::Result<()> {
         match &result {
             Ok(ServiceStatus {
                 log: Some(Err(e)), ..
             })
-            | Err(e) => fail(exit_code(e)),
+            | Err(e) => {
+                if self.code == 0 {
+                    self.code = exit_code(e);
+                }
+            }
             Ok(_) => {}
         }
-        if json {
+        if let Some(array) = &mut self.json {
             let mut v = match &result {
-                Ok(st) => st.to_json(now),
+                Ok(st) => st.to_json(self.now),
                 Err(e) => error_json(e),
             };
-            v["service"] = label.as_str().into();
-            v["path"] = service.path.to_string_lossy().as_ref().into();
+            v["service"] = String::from_utf8_lossy(label).into();
+            v["path"] = path().to_string_lossy().as_ref().into();
             array.push(v);
-        } else {
-            match &result {
-                Ok(st) => out.push_str(&st.render(label, now)),
-                Err(e) => out.push_str(&render_error(label, e)),
-            }
-            out.push('\n');
+            return Ok(());
         }
+        match &result {
+            Ok(st) => st.render_into(label, unix_seconds(self.now), &mut self.out),
+            Err(e) => render_error_into(label, e, &mut self.out),
+        }
+        self.out.push(b'\n');
+        if self.out.len() >= OUT_BLOCK {
+            self.stdout.write_all(&self.out)?;
+            self.out.clear();
+        }
+        Ok(())
     }
-    if json {
-        out = serde_json::to_string_pretty(&array)?;
-        out.push('\n');
+
+    fn finish(mut self) -> anyhow::Result<ExitCode> {
+        if let Some(array) = &self.json {
+            serde_json::to_writer_pretty(&mut self.out, array)?;
+            self.out.push(b'\n');
+        }
+        self.stdout.write_all(&self.out)?;
+        self.stdout.flush()?;
+        Ok(ExitCode::from(self.code))
     }
-    std::io::stdout().write_all(out.as_bytes())?;
-    Ok(ExitCode::from(code))
 }
 
-/// The services of the runit root: entries that are directories (through
-/// their links), without dot-names, sorted — what runsvdir would run.
-fn all_services(root: &Path) -> anyhow::Result<Vec<String>> {
-    let mut names = Vec::new();
-    for entry in std::fs::read_dir(root)
-        .with_context(|| format!("cannot list the runit root {}", root.display()))?
-    {
-        let entry = entry.with_context(|| format!("cannot list {}", root.display()))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if !name.starts_with('.') && entry.path().is_dir() {
-            names.push(name);
+/// A handle on the runit root, to open services relative to it.
+fn open_root(root: &Path) -> nix::Result<OwnedFd> {
+    nix::fcntl::open(
+        root,
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+}
+
+fn unix_seconds(t: SystemTime) -> u64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
+}
+
+/// The names of a directory's entries that can be services, sorted bytewise
+/// (as the shell's glob and runsvdir order them), in one buffer.
+struct Names {
+    bytes: Vec<u8>,
+    spans: Vec<(usize, usize)>,
+}
+
+impl Names {
+    /// Entries of `root` without a leading dot that are directories,
+    /// links (to be followed when opened) or of a type the file system does
+    /// not tell (`d_type`: no `stat` per entry).
+    fn list(root: &Path) -> std::io::Result<Names> {
+        let mut names = Names {
+            bytes: Vec::new(),
+            spans: Vec::new(),
+        };
+        for entry in std::fs::read_dir(root)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            let name = name.as_bytes();
+            if name.first() == Some(&b'.') {
+                continue;
+            }
+            let candidate = match entry.file_type() {
+                Ok(t) => t.is_dir() || t.is_symlink(),
+                Err(_) => true,
+            };
+            if candidate {
+                names.spans.push((names.bytes.len(), name.len()));
+                names.bytes.extend_from_slice(name);
+            }
         }
+        let bytes = &names.bytes;
+        names
+            .spans
+            .sort_unstable_by(|&(a, la), &(b, lb)| bytes[a..a + la].cmp(&bytes[b..b + lb]));
+        Ok(names)
     }
-    names.sort();
-    Ok(names)
+
+    fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        self.spans
+            .iter()
+            .map(|&(at, len)| &self.bytes[at..at + len])
+    }
 }
 
 /// `servicebuilder start|stop|restart|once`.

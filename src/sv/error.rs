@@ -52,7 +52,15 @@ pub enum SvError {
         /// The path that was looked up.
         service: PathBuf,
     },
-    /// `supervise/status` is not the 20 bytes runsv writes.
+    /// The service directory exists but cannot be entered: not a
+    /// directory, no permission.
+    CannotEnter {
+        /// The path that was looked up.
+        service: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// `supervise/status` is shorter than the 20 bytes runsv writes.
     BadFormat {
         /// The file.
         path: PathBuf,
@@ -76,7 +84,8 @@ impl SvError {
             | SvError::NotRunningTimeout { service, .. }
             | SvError::SuperviseOkMissing { service }
             | SvError::Killed { service, .. }
-            | SvError::NoSuchService { service } => service,
+            | SvError::NoSuchService { service }
+            | SvError::CannotEnter { service, .. } => service,
             SvError::BadFormat { path, .. } | SvError::Io { path, .. } => path,
         }
     }
@@ -89,6 +98,7 @@ impl SvError {
             SvError::SuperviseOkMissing { .. } => "supervise_ok_missing",
             SvError::Killed { .. } => "killed",
             SvError::NoSuchService { .. } => "no_such_service",
+            SvError::CannotEnter { .. } => "cannot_enter",
             SvError::BadFormat { .. } => "bad_format",
             SvError::Io { .. } => "io",
         }
@@ -151,9 +161,16 @@ impl fmt::Display for SvError {
             SvError::NoSuchService { service } => {
                 write!(f, "{}: no such service directory", service.display())
             }
+            SvError::CannotEnter { service, source } => {
+                write!(
+                    f,
+                    "{}: cannot enter the service directory: {source}",
+                    service.display()
+                )
+            }
             SvError::BadFormat { path, len } => write!(
                 f,
-                "{}: bad format: {len} bytes instead of runsv's 20",
+                "{}: bad format: {len} bytes instead of runsv's 20 (not written by runsv?)",
                 path.display()
             ),
             SvError::Io { path, source } => write!(f, "{}: {source}", path.display()),
@@ -164,7 +181,7 @@ impl fmt::Display for SvError {
 impl std::error::Error for SvError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            SvError::Io { source, .. } => Some(source),
+            SvError::Io { source, .. } | SvError::CannotEnter { source, .. } => Some(source),
             _ => None,
         }
     }

@@ -11,6 +11,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use super::error::SvError;
+use super::svdir::{Part, SvDir};
 
 fn open_nonblocking(path: &Path) -> io::Result<std::fs::File> {
     OpenOptions::new()
@@ -21,11 +22,7 @@ fn open_nonblocking(path: &Path) -> io::Result<std::fs::File> {
 
 /// Checks that a runsv reads `dir/supervise/ok`.
 pub fn probe(dir: &Path) -> Result<(), SvError> {
-    let path = dir.join("supervise/ok");
-    match open_nonblocking(&path) {
-        Ok(_) => Ok(()),
-        Err(e) => Err(classify(dir, &path, e)),
-    }
+    SvDir::open_path(dir)?.probe(Part::Main)
 }
 
 /// Writes `bytes` to `dir/supervise/control` in one non-blocking write,

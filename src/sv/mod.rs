@@ -27,6 +27,7 @@ mod error;
 mod fifo;
 mod runit;
 mod status;
+mod svdir;
 mod wait;
 
 use std::path::{Path, PathBuf};
@@ -34,7 +35,10 @@ use std::time::Duration;
 
 pub use error::SvError;
 pub use runit::RunitSv;
-pub use status::{STATUS_LEN, ServiceStatus, State, Status, Want, error_json, render_error};
+pub use status::{
+    STATUS_LEN, ServiceStatus, State, Status, Want, error_json, render_error, render_error_into,
+};
+pub(crate) use svdir::{SvDir, open_error};
 pub use wait::check_passes;
 
 /// runit's default wait for a command (`sv -w`, the seed's
@@ -95,12 +99,17 @@ impl Service {
     /// assert_eq!(Service::lookup("/etc/service", "/etc/sv/ssh").name, "ssh");
     /// ```
     pub fn lookup(runit_root: impl AsRef<Path>, arg: &str) -> Service {
-        if !arg.is_empty() && !arg.starts_with('/') && !arg.starts_with('.') && !arg.ends_with('/')
-        {
+        if Service::is_name(arg) {
             Service::new(runit_root, arg)
         } else {
             Service::at(arg)
         }
+    }
+
+    /// Whether [`Service::lookup`] takes `arg` as a name in the runit root
+    /// rather than as a path.
+    pub fn is_name(arg: &str) -> bool {
+        !arg.is_empty() && !arg.starts_with('/') && !arg.starts_with('.') && !arg.ends_with('/')
     }
 
     /// The logger of this service (`log/`).

@@ -6,15 +6,14 @@
 //! pid (little-endian, 0 when nothing runs), 16 paused, 17 want (`u`/`d`),
 //! 18 TERM sent, 19 state (0 down, 1 run, 2 finish).
 
-use std::fs::File;
-use std::io::{ErrorKind, Read};
+use std::borrow::Cow;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
 use super::error::SvError;
-use super::fifo;
+use super::svdir::{Part, SvDir};
 
 /// Size of `supervise/status`.
 pub const STATUS_LEN: usize = 20;
@@ -126,44 +125,21 @@ impl Status {
     /// `dir/log`), first checking that a runsv supervises it, as `sv`
     /// does.
     pub fn read(dir: &Path) -> Result<Status, SvError> {
-        fifo::probe(dir)?;
-        Status::read_unchecked(dir)
+        Status::read_part(&SvDir::open_path(dir)?, Part::Main)
     }
 
-    /// Reads `supervise/status` without checking that runsv is alive.
-    pub(crate) fn read_unchecked(dir: &Path) -> Result<Status, SvError> {
-        let path = dir.join("supervise/status");
-        let mut raw = [0u8; STATUS_LEN];
-        let mut f = File::open(&path).map_err(|e| SvError::io(&path, e))?;
-        // runsv renames a complete file into place, so one read gets it
-        // all; read to the end anyway to tell a short file from a long one.
-        let mut buf = Vec::with_capacity(STATUS_LEN + 1);
-        f.read_to_end(&mut buf).map_err(|e| SvError::io(&path, e))?;
-        if buf.len() != STATUS_LEN {
-            return Err(SvError::BadFormat {
-                path,
-                len: buf.len(),
-            });
-        }
-        raw.copy_from_slice(&buf);
-        let normally_up = match std::fs::symlink_metadata(dir.join("down")) {
-            Ok(_) => false,
-            Err(e) if e.kind() == ErrorKind::NotFound => true,
-            Err(e) => return Err(SvError::io(dir.join("down"), e)),
-        };
-        Ok(Status::decode(&raw, normally_up))
+    /// Reads the status of `part` of an open service directory: the
+    /// `supervise/ok` probe, `supervise/status`, and the `down` file.
+    pub(crate) fn read_part(dir: &SvDir<'_>, part: Part) -> Result<Status, SvError> {
+        dir.probe(part)?;
+        let raw = dir.read_status(part)?;
+        Ok(Status::decode(&raw, dir.normally_up(part)?))
     }
 
     /// Whole seconds since [`Status::since`] at `now`, clamped at 0 (sv's
     /// `now - tai_sec`).
     pub fn seconds_at(&self, now: SystemTime) -> u64 {
-        let now = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
-        let then = self
-            .since
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs();
-        now.saturating_sub(then)
+        unix_seconds(now).saturating_sub(unix_seconds(self.since))
     }
 
     /// How long it has been in this state.
@@ -176,11 +152,26 @@ impl Status {
     /// The part of an `sv status` line for this status: `run: LABEL: (pid
     /// N) Ss` and the flags, in sv's order and under sv's conditions.
     pub fn render(&self, label: &str, now: SystemTime) -> String {
-        let mut s = format!("{}: {label}: ", self.state.as_str());
+        let mut out = Vec::new();
+        self.render_into(label.as_bytes(), unix_seconds(now), &mut out);
+        String::from_utf8(out).expect("a UTF-8 label renders as UTF-8")
+    }
+
+    /// [`Status::render`] appended to `out`, for a label of any bytes (a
+    /// service's name is a file name, not necessarily UTF-8) and `now` in
+    /// Unix seconds.
+    pub fn render_into(&self, label: &[u8], now: u64, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.state.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(label);
+        out.extend_from_slice(b": ");
         if self.state != State::Down {
-            s.push_str(&format!("(pid {}) ", self.pid));
+            out.extend_from_slice(b"(pid ");
+            push_decimal(out, self.pid.into());
+            out.extend_from_slice(b") ");
         }
-        s.push_str(&format!("{}s", self.seconds_at(now)));
+        push_decimal(out, now.saturating_sub(unix_seconds(self.since)));
+        out.push(b's');
         let running = self.pid != 0;
         let flags = [
             (running && !self.normally_up, "normally down"),
@@ -192,11 +183,10 @@ impl Status {
         ];
         for (on, text) in flags {
             if on {
-                s.push_str(", ");
-                s.push_str(text);
+                out.extend_from_slice(b", ");
+                out.extend_from_slice(text.as_bytes());
             }
         }
-        s
     }
 
     /// The JSON object for this status at `now`.
@@ -227,14 +217,17 @@ impl ServiceStatus {
     /// Reads both, as `sv status` does: the main service must be readable;
     /// a logger problem is reported in [`ServiceStatus::log`].
     pub fn read(dir: &Path) -> Result<ServiceStatus, SvError> {
-        if !dir.is_dir() {
-            return Err(SvError::NoSuchService {
-                service: dir.to_owned(),
-            });
-        }
-        let main = Status::read(dir)?;
-        let log_dir = dir.join("log");
-        let log = log_dir.is_dir().then(|| Status::read(&log_dir));
+        ServiceStatus::read_dir(&SvDir::open_path(dir)?)
+    }
+
+    /// [`ServiceStatus::read`] of an open service directory.
+    pub(crate) fn read_dir(dir: &SvDir<'_>) -> Result<ServiceStatus, SvError> {
+        let main = Status::read_part(dir, Part::Main)?;
+        let log = match dir.has_log() {
+            Ok(true) => Some(Status::read_part(dir, Part::Log)),
+            Ok(false) => None,
+            Err(e) => Some(Err(e)),
+        };
         Ok(ServiceStatus { main, log })
     }
 
@@ -243,19 +236,28 @@ impl ServiceStatus {
     /// missing repeats the main status under the name `log`; that quirk is
     /// not reproduced.
     pub fn render(&self, label: &str, now: SystemTime) -> String {
-        let mut s = self.main.render(label, now);
+        let mut out = Vec::new();
+        self.render_into(label.as_bytes(), unix_seconds(now), &mut out);
+        String::from_utf8(out).expect("a UTF-8 label renders as UTF-8")
+    }
+
+    /// [`ServiceStatus::render`] appended to `out` (see
+    /// [`Status::render_into`]).
+    pub fn render_into(&self, label: &[u8], now: u64, out: &mut Vec<u8>) {
+        self.main.render_into(label, now, out);
         match &self.log {
             None => {}
             Some(Ok(log)) => {
-                s.push_str("; ");
-                s.push_str(&log.render("log", now));
+                out.extend_from_slice(b"; ");
+                log.render_into(b"log", now, out);
             }
             Some(Err(e)) => {
-                s.push_str("; ");
-                s.push_str(&render_error(&format!("{label}/log"), e));
+                out.extend_from_slice(b"; ");
+                let mut log_label = label.to_vec();
+                log_label.extend_from_slice(b"/log");
+                render_error_into(&log_label, e, out);
             }
         }
-        s
     }
 
     /// The JSON object: the main status's fields, and `log` (an object,
@@ -275,24 +277,101 @@ impl ServiceStatus {
 /// running`, `warning: LABEL: unable to open supervise/ok: file does not
 /// exist`, …
 pub fn render_error(label: &str, e: &SvError) -> String {
-    match e {
-        SvError::NotRunning { .. } => format!("fail: {label}: runsv not running"),
-        SvError::SuperviseOkMissing { .. } => {
-            format!("warning: {label}: unable to open supervise/ok: file does not exist")
-        }
-        SvError::NoSuchService { .. } => {
-            format!("fail: {label}: unable to change to service directory: file does not exist")
-        }
-        SvError::BadFormat { .. } => {
-            format!("warning: {label}: unable to read supervise/status: bad format")
-        }
-        other => format!("warning: {label}: {other}"),
-    }
+    let mut out = Vec::new();
+    render_error_into(label.as_bytes(), e, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// [`render_error`] appended to `out`, for a label of any bytes.
+pub fn render_error_into(label: &[u8], e: &SvError, out: &mut Vec<u8>) {
+    let (level, text): (&str, Cow<'_, str>) = match e {
+        SvError::NotRunning { .. } => ("fail", "runsv not running".into()),
+        SvError::SuperviseOkMissing { .. } => (
+            "warning",
+            "unable to open supervise/ok: file does not exist".into(),
+        ),
+        SvError::NoSuchService { .. } => (
+            "fail",
+            "unable to change to service directory: file does not exist".into(),
+        ),
+        SvError::BadFormat { .. } => (
+            "warning",
+            "unable to read supervise/status: bad format".into(),
+        ),
+        SvError::CannotEnter { source, .. } => (
+            "fail",
+            format!(
+                "unable to change to service directory: {}",
+                sv_error_str(source)
+            )
+            .into(),
+        ),
+        SvError::Io { path, source } => ("warning", sv_io_message(path, source).into()),
+        other => ("warning", other.to_string().into()),
+    };
+    out.extend_from_slice(level.as_bytes());
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(label);
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(text.as_bytes());
+}
+
+/// What sv says when it cannot open, read or stat a file of the service
+/// directory, or change into `log/`: `unable to open supervise/status: file
+/// does not exist`.
+fn sv_io_message(path: &Path, e: &std::io::Error) -> String {
+    let name = path.file_name().unwrap_or_default();
+    let in_supervise = path
+        .parent()
+        .and_then(Path::file_name)
+        .is_some_and(|p| p == "supervise");
+    let action = match name.to_str() {
+        Some(f @ ("status" | "ok")) if in_supervise => format!("open supervise/{f}"),
+        Some("down") => "stat down".to_owned(),
+        _ => "change directory".to_owned(),
+    };
+    format!("unable to {action}: {}", sv_error_str(e))
+}
+
+/// runit's wording of the errors a status read can meet; others in the
+/// system's words.
+fn sv_error_str(e: &std::io::Error) -> Cow<'static, str> {
+    let text = match e.raw_os_error() {
+        Some(nix::libc::ENOENT) => "file does not exist",
+        Some(nix::libc::ENOTDIR) => "not a directory",
+        Some(nix::libc::EACCES) => "access denied",
+        Some(nix::libc::EPERM) => "permission denied",
+        Some(nix::libc::ELOOP) => "symbolic link loop",
+        Some(nix::libc::EISDIR) => "is a directory",
+        Some(nix::libc::EIO) => "input/output error",
+        _ => return e.to_string().into(),
+    };
+    text.into()
 }
 
 /// `{"error": {"kind": …, "message": …}}`.
 pub fn error_json(e: &SvError) -> serde_json::Value {
     serde_json::json!({ "error": { "kind": e.kind(), "message": e.to_string() } })
+}
+
+/// Whole seconds since the Unix epoch (0 before it).
+fn unix_seconds(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()
+}
+
+/// Appends `n` in decimal, without going through the formatting machinery.
+fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
 }
 
 #[cfg(test)]

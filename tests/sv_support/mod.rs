@@ -299,3 +299,52 @@ pub fn assert_same_part(ours: &Part, theirs: &Part, context: &str) {
     b.secs = 0;
     assert_eq!(a, b, "{context}: ours vs sv's");
 }
+
+/// The 20 bytes runsv writes to `supervise/status`: want up, state run,
+/// `pid`, stamped 10⁸ seconds in the future so that every reader prints
+/// `0s` (sv and servicebuilder clamp a stamp ahead of the clock to 0), which
+/// makes two outputs comparable byte for byte.
+pub fn future_status(pid: u32) -> [u8; 20] {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let mut raw = [0u8; 20];
+    raw[0..8].copy_from_slice(&(0x4000_0000_0000_000a + now + 100_000_000u64).to_be_bytes());
+    raw[12..16].copy_from_slice(&pid.to_le_bytes());
+    raw[17] = b'u';
+    raw[19] = 1;
+    raw
+}
+
+/// A `supervise/` directory as runsv leaves it (`status` holding
+/// `status`, or none; an `ok` FIFO), for states that a real runsv cannot be
+/// made to show on demand: a truncated status file, a status file missing
+/// while runsv runs. With `alive`, the returned handle reads `ok`, which is
+/// all that sv and servicebuilder test to decide that runsv is running;
+/// dropping it makes runsv "not running".
+pub fn supervise_dir(dir: &Path, status: Option<&[u8]>, alive: bool) -> Option<fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let sup = dir.join("supervise");
+    fs::create_dir_all(&sup).unwrap();
+    if let Some(status) = status {
+        fs::write(sup.join("status"), status).unwrap();
+    }
+    nix::unistd::mkfifo(
+        &sup.join("ok"),
+        nix::sys::stat::Mode::from_bits_truncate(0o600),
+    )
+    .unwrap();
+    nix::unistd::mkfifo(
+        &sup.join("control"),
+        nix::sys::stat::Mode::from_bits_truncate(0o600),
+    )
+    .unwrap();
+    alive.then(|| {
+        fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(nix::libc::O_NONBLOCK)
+            .open(sup.join("ok"))
+            .unwrap()
+    })
+}
