@@ -18,11 +18,10 @@ use std::ffi::OsString;
 use std::io::{self, Read};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStringExt;
-use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use super::env::Env;
+use super::spawn::{Redirect, spawn};
 
 /// One `NAME=value` assignment, as bytes.
 pub type Assignment = (Vec<u8>, Vec<u8>);
@@ -288,25 +287,18 @@ pub fn source_with_sh(path: &Path, env: &Env, nounset: bool) -> Result<Env, Defa
         nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| spawn_err(e.into()))?;
     let write_end = keep_off_fd3(write_end).map_err(spawn_err)?;
     let write_fd = write_end.as_raw_fd();
-    let mut cmd = Command::new(super::SH);
-    cmd.arg("-c")
-        .arg(script)
-        .arg(path)
-        .arg("./run")
-        .env_clear()
-        .envs(env.iter())
-        .stdin(Stdio::inherit());
-    // SAFETY: dup2 is async-signal-safe; the closure touches no memory that
-    // another thread could hold locked.
-    unsafe {
-        cmd.pre_exec(move || {
-            if nix::libc::dup2(write_fd, 3) < 0 {
-                return Err(io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let mut child = cmd.spawn().map_err(spawn_err)?;
+    let child = spawn(
+        super::SH.as_ref(),
+        &[
+            "-c".as_ref(),
+            script.as_ref(),
+            path.as_os_str(),
+            "./run".as_ref(),
+        ],
+        env,
+        &[(3, Redirect::Fd(write_fd))],
+    )
+    .map_err(spawn_err)?;
     drop(write_end);
     let mut report = Vec::new();
     let mut pipe = std::fs::File::from(read_end);

@@ -21,7 +21,6 @@
 use std::ffi::{CString, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use nix::sys::signal::{SigHandler, Signal, signal};
 use nix::unistd::{AccessFlags, access};
@@ -31,6 +30,7 @@ use super::env::Env;
 use super::envdir;
 use super::say;
 use super::service::Service;
+use super::spawn::{self, Redirect};
 use super::{DEFAULT_DIR, INIT_D, POLICY_RC_D, RUNIT_META, RUNIT_SV, SH, START_STOP_DAEMON};
 
 /// Exit code of a runscript whose configuration test or early setup failed
@@ -148,12 +148,12 @@ fn policy_denies(service: &Service, env: &Env) -> bool {
     if access(POLICY_RC_D, AccessFlags::X_OK).is_err() {
         return false;
     }
-    let status = Command::new(POLICY_RC_D)
-        .arg(&service.name)
-        .arg("start")
-        .env_clear()
-        .envs(env.iter())
-        .status();
+    let status = spawn::run(
+        POLICY_RC_D.as_ref(),
+        &[&service.name, "start".as_ref()],
+        env,
+        &[],
+    );
     matches!(status, Ok(s) if s.code() == Some(101))
 }
 
@@ -208,12 +208,12 @@ fn hand_over_from_sysv(service: &Service, env: &Env) -> Option<Outcome> {
     if is_link(&script) || is_link(Path::new(START_STOP_DAEMON)) {
         return None;
     }
-    let status = Command::new(&script)
-        .args(["stop", "--force-sysv"])
-        .env_clear()
-        .envs(env.iter())
-        .stdout(Stdio::null())
-        .status();
+    let status = spawn::run(
+        script.as_os_str(),
+        &["stop".as_ref(), "--force-sysv".as_ref()],
+        env,
+        &[(1, Redirect::Null)],
+    );
     match status {
         Ok(s) if s.success() => {}
         Ok(s) => say::log(&format!(
@@ -231,14 +231,13 @@ fn hand_over_from_sysv(service: &Service, env: &Env) -> Option<Outcome> {
 }
 
 fn sysv_status(script: &Path, env: &Env) -> bool {
-    Command::new(script)
-        .args(["status", "--force-sysv"])
-        .env_clear()
-        .envs(env.iter())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+    spawn::run(
+        script.as_os_str(),
+        &["status".as_ref(), "--force-sysv".as_ref()],
+        env,
+        &[(1, Redirect::Null), (2, Redirect::Null)],
+    )
+    .is_ok_and(|s| s.success())
 }
 
 /// Take the service down and exit 0 (1 when runsv could not be told).

@@ -22,6 +22,7 @@ pub mod finish;
 pub mod invoke_run;
 pub mod say;
 pub mod service;
+pub mod spawn;
 
 /// Where the per-host defaults files live (`/etc/default/runit`, `/etc/default/NAME`).
 pub const DEFAULT_DIR: &str = "/etc/default";

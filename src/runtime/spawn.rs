@@ -1,0 +1,141 @@
+//! Running helper programs (policy-rc.d, init scripts, `/bin/sh` for a
+//! defaults file) with `posix_spawn`, and waiting for them.
+//!
+//! Not `std::process::Command`: its machinery (the fork fallback, pidfds,
+//! a socketpair for exec errors, uid/gid/chroot/groups support) adds about
+//! 25 libc symbols that the dynamic loader binds at every service start,
+//! used or not. glibc's `posix_spawn` is a `vfork`-style clone that reports
+//! exec errors itself, and its file actions cover the only child setup the
+//! runtime needs (descriptor redirections), so no code runs in the child.
+
+use std::ffi::{CString, OsStr};
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+
+use nix::fcntl::{OFlag, open};
+use nix::spawn::{PosixSpawnAttr, PosixSpawnFileActions, posix_spawn};
+use nix::sys::stat::Mode;
+use nix::sys::wait::{WaitStatus, waitpid};
+use nix::unistd::Pid;
+
+use super::env::Env;
+
+/// How a helper program ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// It exited with this code.
+    Exited(i32),
+    /// It was killed by this signal.
+    Signaled(i32),
+}
+
+impl Status {
+    /// The exit code, `None` when killed by a signal.
+    pub fn code(self) -> Option<i32> {
+        match self {
+            Status::Exited(c) => Some(c),
+            Status::Signaled(_) => None,
+        }
+    }
+
+    /// True for exit code 0.
+    pub fn success(self) -> bool {
+        self == Status::Exited(0)
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Status::Exited(c) => write!(f, "exit status {c}"),
+            Status::Signaled(s) => write!(f, "killed by signal {s}"),
+        }
+    }
+}
+
+/// Where a child's descriptor comes from.
+#[derive(Clone, Copy, Debug)]
+pub enum Redirect {
+    /// `/dev/null`, opened for reading and writing.
+    Null,
+    /// A copy of this descriptor of ours.
+    Fd(RawFd),
+}
+
+/// A started helper program.
+#[derive(Debug)]
+pub struct Child(Pid);
+
+impl Child {
+    /// Wait for it to end.
+    pub fn wait(self) -> io::Result<Status> {
+        loop {
+            match waitpid(self.0, None) {
+                Ok(WaitStatus::Exited(_, code)) => return Ok(Status::Exited(code)),
+                Ok(WaitStatus::Signaled(_, sig, _)) => return Ok(Status::Signaled(sig as i32)),
+                Ok(_) => continue,
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+}
+
+fn cstring(s: &OsStr) -> io::Result<CString> {
+    CString::new(s.as_bytes()).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} contains a NUL byte", s.to_string_lossy()),
+        )
+    })
+}
+
+/// Start `program` with `args` (not counting `argv[0]`, which is `program`)
+/// and exactly the environment `env`. `redirects` maps descriptors of the
+/// child (`(child_fd, source)`) in order; everything else is inherited,
+/// except descriptors marked close-on-exec.
+pub fn spawn(
+    program: &OsStr,
+    args: &[&OsStr],
+    env: &Env,
+    redirects: &[(RawFd, Redirect)],
+) -> io::Result<Child> {
+    let mut argv = Vec::with_capacity(args.len() + 1);
+    argv.push(cstring(program)?);
+    for a in args {
+        argv.push(cstring(a)?);
+    }
+    let envp = env.to_envp();
+    let mut actions = PosixSpawnFileActions::init()?;
+    let mut null: Option<OwnedFd> = None;
+    for &(child_fd, source) in redirects {
+        let from = match source {
+            Redirect::Fd(fd) => fd,
+            Redirect::Null => match &null {
+                Some(fd) => fd.as_raw_fd(),
+                None => null
+                    .insert(open(
+                        "/dev/null",
+                        OFlag::O_RDWR | OFlag::O_CLOEXEC,
+                        Mode::empty(),
+                    )?)
+                    .as_raw_fd(),
+            },
+        };
+        actions.add_dup2(from, child_fd)?;
+    }
+    let attr = PosixSpawnAttr::init()?;
+    let pid = posix_spawn(argv[0].as_c_str(), &actions, &attr, &argv, &envp)?;
+    Ok(Child(pid))
+}
+
+/// [`spawn`], then wait.
+pub fn run(
+    program: &OsStr,
+    args: &[&OsStr],
+    env: &Env,
+    redirects: &[(RawFd, Redirect)],
+) -> io::Result<Status> {
+    spawn(program, args, env, redirects)?.wait()
+}
