@@ -572,8 +572,10 @@ fn status_of_thousands_of_services_is_written_in_large_blocks() {
         .arg("status"));
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let text = stdout(&out);
-    assert_eq!(text.lines().count(), 5000);
-    assert!(text.starts_with("fail: svc0000: runsv not running\nfail: svc0001: "));
+    let expected: String = (0..5000)
+        .map(|i| format!("fail: svc{i:04}: runsv not running\n"))
+        .collect();
+    assert!(text == expected, "every service once, in order");
     let writes = fs::read_to_string(&trace)
         .unwrap()
         .lines()
@@ -586,4 +588,31 @@ fn status_of_thousands_of_services_is_written_in_large_blocks() {
         "{writes} writes for {} bytes",
         text.len()
     );
+}
+
+#[test]
+fn many_services_read_by_several_threads_print_as_one_sv_call_does() {
+    // Enough services for `status` to read them in parallel runs; every
+    // other one has no runsv, so that lines of both kinds interleave.
+    let tmp = root();
+    let svroot = tmp.path().join("service");
+    let st = future_status(99);
+    let names: Vec<String> = (0..600).map(|i| format!("s{i:03}")).collect();
+    let _readers: Vec<_> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| supervise_dir(&svroot.join(n), Some(&st), i % 2 == 0))
+        .collect();
+    let out = run(bin().arg("-d").arg(&svroot).arg("status"));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "the first failure: runsv not running"
+    );
+    let args: Vec<&str> = names.iter().map(String::as_str).collect();
+    let (_, theirs, _) = both_status_in(tmp.path(), &svroot, &args);
+    assert!(stdout(&out) == theirs, "not the same as sv's");
+    assert!(theirs.starts_with(
+        "run: s000: (pid 99) 0s\nfail: s001: runsv not running\nrun: s002: (pid 99) 0s\n"
+    ));
 }

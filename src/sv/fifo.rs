@@ -11,7 +11,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use super::error::SvError;
-use super::svdir::{Part, SvDir};
+use super::svdir::{Part, Spent, SvDir};
 
 fn open_nonblocking(path: &Path) -> io::Result<std::fs::File> {
     OpenOptions::new()
@@ -22,7 +22,11 @@ fn open_nonblocking(path: &Path) -> io::Result<std::fs::File> {
 
 /// Checks that a runsv reads `dir/supervise/ok`.
 pub fn probe(dir: &Path) -> Result<(), SvError> {
-    SvDir::open_path(dir)?.probe(Part::Main)
+    let mut spent = Spent::default();
+    let dir = SvDir::open_path(dir)?;
+    let probed = dir.probe(Part::Main, &mut spent);
+    dir.retire(&mut spent);
+    probed
 }
 
 /// Writes `bytes` to `dir/supervise/control` in one non-blocking write,

@@ -38,7 +38,7 @@ pub use runit::RunitSv;
 pub use status::{
     STATUS_LEN, ServiceStatus, State, Status, Want, error_json, render_error, render_error_into,
 };
-pub(crate) use svdir::{SvDir, open_error};
+pub(crate) use svdir::{Spent, SvDir, open_error};
 pub use wait::check_passes;
 
 /// runit's default wait for a command (`sv -w`, the seed's

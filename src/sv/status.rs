@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 
 use super::error::SvError;
-use super::svdir::{Part, SvDir};
+use super::svdir::{Part, Spent, SvDir};
 
 /// Size of `supervise/status`.
 pub const STATUS_LEN: usize = 20;
@@ -125,14 +125,23 @@ impl Status {
     /// `dir/log`), first checking that a runsv supervises it, as `sv`
     /// does.
     pub fn read(dir: &Path) -> Result<Status, SvError> {
-        Status::read_part(&SvDir::open_path(dir)?, Part::Main)
+        let mut spent = Spent::default();
+        let dir = SvDir::open_path(dir)?;
+        let status = Status::read_part(&dir, Part::Main, &mut spent);
+        dir.retire(&mut spent);
+        status
     }
 
     /// Reads the status of `part` of an open service directory: the
-    /// `supervise/ok` probe, `supervise/status`, and the `down` file.
-    pub(crate) fn read_part(dir: &SvDir<'_>, part: Part) -> Result<Status, SvError> {
-        dir.probe(part)?;
-        let raw = dir.read_status(part)?;
+    /// `supervise/ok` probe, `supervise/status`, and the `down` file. The
+    /// descriptors it opens are left to `spent`.
+    pub(crate) fn read_part(
+        dir: &SvDir<'_>,
+        part: Part,
+        spent: &mut Spent,
+    ) -> Result<Status, SvError> {
+        dir.probe(part, spent)?;
+        let raw = dir.read_status(part, spent)?;
         Ok(Status::decode(&raw, dir.normally_up(part)?))
     }
 
@@ -217,14 +226,19 @@ impl ServiceStatus {
     /// Reads both, as `sv status` does: the main service must be readable;
     /// a logger problem is reported in [`ServiceStatus::log`].
     pub fn read(dir: &Path) -> Result<ServiceStatus, SvError> {
-        ServiceStatus::read_dir(&SvDir::open_path(dir)?)
+        let mut spent = Spent::default();
+        let dir = SvDir::open_path(dir)?;
+        let status = ServiceStatus::read_dir(&dir, &mut spent);
+        dir.retire(&mut spent);
+        status
     }
 
-    /// [`ServiceStatus::read`] of an open service directory.
-    pub(crate) fn read_dir(dir: &SvDir<'_>) -> Result<ServiceStatus, SvError> {
-        let main = Status::read_part(dir, Part::Main)?;
+    /// [`ServiceStatus::read`] of an open service directory; the
+    /// descriptors it opens are left to `spent`.
+    pub(crate) fn read_dir(dir: &SvDir<'_>, spent: &mut Spent) -> Result<ServiceStatus, SvError> {
+        let main = Status::read_part(dir, Part::Main, spent)?;
         let log = match dir.has_log() {
-            Ok(true) => Some(Status::read_part(dir, Part::Log)),
+            Ok(true) => Some(Status::read_part(dir, Part::Log, spent)),
             Ok(false) => None,
             Err(e) => Some(Err(e)),
         };
