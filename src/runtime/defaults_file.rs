@@ -1,23 +1,42 @@
-//! `/etc/default/*` files: read in-process when they are plain assignments,
-//! otherwise interpreted by `/bin/sh` with every assignment exported.
+//! `/etc/default/*` files: read in-process when they are assignments the
+//! reader fully understands, otherwise interpreted by `/bin/sh` with every
+//! assignment exported.
 //!
 //! Debian's invoke-run sources `/etc/default/runit` and `/etc/default/NAME`
 //! under `set -a`. Almost every such file holds only comments and
-//! `NAME=value` lines (runit itself ships `VERBOSE=0` and `DEBUG=0`), and a
-//! shell costs a fork and an exec at every start, so [`parse_plain`] accepts
-//! the subset of sh whose meaning does not depend on the shell: comments,
-//! blank lines, and assignments whose values use only literal characters,
-//! single quotes and double quotes without `$`, `` ` `` or `\`. Anything
-//! else (expansions, commands, `export`, conditionals, line continuations,
-//! special shell variables) returns `None`, and [`source_with_sh`] lets
-//! `/bin/sh` do the work and reports the exported result through
-//! `export -p`. The test suite proves that both paths agree on every file
-//! that [`parse_plain`] accepts.
+//! `NAME=value` lines, some with references to other variables
+//! (`LISTEN="127.0.0.1:${PORT:-80}"`), and a shell costs a fork and an exec
+//! at every start. So [`parse`] accepts the subset of sh that can be read
+//! without one: comments, blank lines, and assignments (several may share a
+//! line) whose values are made of
+//!
+//! * literal characters, single-quoted strings, and double-quoted strings
+//!   without `` ` `` or `\`;
+//! * parameter expansions, bare or inside double quotes: `$VAR`, `${VAR}`,
+//!   and `${VAR:-word}`, `${VAR-word}`, `${VAR:=word}`, `${VAR=word}`,
+//!   `${VAR:+word}`, `${VAR+word}`, where `word` is literal characters,
+//!   blanks, `$VAR` and `${VAR}`.
+//!
+//! In an assignment the shell neither splits fields nor expands globs, so
+//! these values need nothing more than the variables: [`evaluate`] performs
+//! the assignments in order, as `set -a` does, each one seeing the earlier
+//! ones and the inherited environment.
+//!
+//! Anything else returns `None` and goes to `/bin/sh`: commands, `export`,
+//! conditionals, line continuations, command substitution (`$(…)`, backquotes),
+//! arithmetic (`$((…))`), `~`, special parameters (`$1`, `$@`, `$*`, `$?`,
+//! `$$`, `$#`, `$!`, `$-`), other `${…}` forms (`${#VAR}`, `${VAR%…}`,
+//! `${VAR?…}`), quotes or nested operators inside `${…}`, variables the shell
+//! itself manages (`PATH`, `IFS`, `PWD`, …) whether assigned or referenced,
+//! and, under `set -u`, a reference to an unset variable (the shell reports
+//! the error). [`source_with_sh`] lets `/bin/sh` do the work and reports the
+//! exported result through `export -p`. The test suite proves that both
+//! paths agree on every file the reader accepts.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::io::{self, Read};
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::os::unix::ffi::OsStringExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
 
 use super::env::Env;
@@ -26,8 +45,8 @@ use super::spawn::{Redirect, spawn};
 /// One `NAME=value` assignment, as bytes.
 pub type Assignment = (Vec<u8>, Vec<u8>);
 
-/// Variables the shell itself manages or interprets; assigning them is left
-/// to `/bin/sh` so that its special handling applies.
+/// Variables the shell itself manages or interprets; assigning or reading
+/// them is left to `/bin/sh` so that its special handling applies.
 const SHELL_SPECIAL: &[&[u8]] = &[
     b"IFS",
     b"OPTIND",
@@ -49,16 +68,63 @@ const SHELL_SPECIAL: &[&[u8]] = &[
     b"PATH",
 ];
 
-/// Parse `text` when it consists only of comments, blank lines and plain
-/// assignments (several may share a line), returning them in order; `None`
-/// when the file needs a shell.
-pub fn parse_plain(text: &[u8]) -> Option<Vec<Assignment>> {
+/// One assignment as written in the file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Statement {
+    /// The variable assigned.
+    pub name: Vec<u8>,
+    /// Its value, before expansion.
+    pub value: Vec<Piece>,
+}
+
+/// A piece of a value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Piece {
+    /// Bytes that stand for themselves (quotes already removed).
+    Literal(Vec<u8>),
+    /// `$NAME` or `${NAME}`.
+    Var(Vec<u8>),
+    /// `${NAME<op>word}`.
+    Op {
+        /// The variable tested.
+        name: Vec<u8>,
+        /// The operator.
+        op: Op,
+        /// The word: only [`Piece::Literal`] and [`Piece::Var`].
+        word: Vec<Piece>,
+    },
+}
+
+/// The operator of a `${NAME<op>word}` expansion.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// `-` (`colon` false) or `:-` (`colon` true): the word when unset (or empty).
+    Default {
+        /// The `:` form also treats an empty value as unset.
+        colon: bool,
+    },
+    /// `=` or `:=`: as `Default`, and the variable is assigned the word.
+    Assign {
+        /// The `:` form also treats an empty value as unset.
+        colon: bool,
+    },
+    /// `+` or `:+`: the word when set (and not empty), else nothing.
+    Alternative {
+        /// The `:` form also treats an empty value as unset.
+        colon: bool,
+    },
+}
+
+/// Parse `text` when it consists only of comments, blank lines and
+/// assignments the reader understands (see the module documentation),
+/// returning them in order; `None` when the file needs a shell.
+pub fn parse(text: &[u8]) -> Option<Vec<Statement>> {
     let mut out = Vec::new();
     for line in text.split(|&c| c == b'\n') {
         let mut i = skip_blanks(line, 0);
         while i < line.len() && line[i] != b'#' {
-            let (assignment, next) = parse_assignment(line, i)?;
-            out.push(assignment);
+            let (statement, next) = parse_assignment(line, i)?;
+            out.push(statement);
             // An assignment must be followed by a blank or the end of line;
             // `A=1;B=2` or `A=1|x` are commands.
             if next < line.len() && !is_blank(line[next]) {
@@ -68,6 +134,96 @@ pub fn parse_plain(text: &[u8]) -> Option<Vec<Assignment>> {
         }
     }
     Some(out)
+}
+
+/// Parse `text` when it holds only assignments of literal values: the
+/// subset of [`parse`] whose meaning does not depend on any variable.
+pub fn parse_plain(text: &[u8]) -> Option<Vec<Assignment>> {
+    parse(text)?
+        .into_iter()
+        .map(|s| {
+            let mut value = Vec::new();
+            for piece in s.value {
+                match piece {
+                    Piece::Literal(bytes) => value.extend_from_slice(&bytes),
+                    _ => return None,
+                }
+            }
+            Some((s.name, value))
+        })
+        .collect()
+}
+
+/// Perform `statements` over `env` as `set -a` (and `set -u` when
+/// `nounset`) would, and return every assignment made, in order, including
+/// those of `${VAR:=word}`. `env` itself is not changed. `None` when a
+/// reference to an unset variable would be an error under `set -u`.
+pub fn evaluate(statements: &[Statement], env: &Env, nounset: bool) -> Option<Vec<Assignment>> {
+    let mut done: Vec<Assignment> = Vec::with_capacity(statements.len());
+    for s in statements {
+        let mut value = Vec::new();
+        expand(&s.value, env, &mut done, nounset, &mut value)?;
+        done.push((s.name.clone(), value));
+    }
+    Some(done)
+}
+
+/// [`parse`], then [`evaluate`]: the assignments reading `text` performs,
+/// or `None` when the file needs a shell.
+pub fn read_in_process(text: &[u8], env: &Env, nounset: bool) -> Option<Vec<Assignment>> {
+    evaluate(&parse(text)?, env, nounset)
+}
+
+/// The value of `name`: the latest assignment made so far, else the environment.
+fn lookup<'a>(name: &[u8], env: &'a Env, done: &'a [Assignment]) -> Option<&'a [u8]> {
+    match done.iter().rev().find(|(k, _)| k == name) {
+        Some((_, v)) => Some(v),
+        None => env.get(OsStr::from_bytes(name)).map(OsStrExt::as_bytes),
+    }
+}
+
+fn expand(
+    pieces: &[Piece],
+    env: &Env,
+    done: &mut Vec<Assignment>,
+    nounset: bool,
+    out: &mut Vec<u8>,
+) -> Option<()> {
+    for piece in pieces {
+        match piece {
+            Piece::Literal(bytes) => out.extend_from_slice(bytes),
+            Piece::Var(name) => match lookup(name, env, done) {
+                Some(v) => out.extend_from_slice(v),
+                None if nounset => return None,
+                None => {}
+            },
+            Piece::Op { name, op, word } => {
+                let value = lookup(name, env, done);
+                let colon = match *op {
+                    Op::Default { colon } | Op::Assign { colon } | Op::Alternative { colon } => {
+                        colon
+                    }
+                };
+                let is_set = value.is_some_and(|v| !(colon && v.is_empty()));
+                match (*op, is_set) {
+                    (Op::Default { .. } | Op::Assign { .. }, true) => {
+                        out.extend_from_slice(value.unwrap_or_default())
+                    }
+                    (Op::Default { .. }, false) | (Op::Alternative { .. }, true) => {
+                        expand(word, env, done, nounset, out)?
+                    }
+                    (Op::Assign { .. }, false) => {
+                        let mut assigned = Vec::new();
+                        expand(word, env, done, nounset, &mut assigned)?;
+                        out.extend_from_slice(&assigned);
+                        done.push((name.clone(), assigned));
+                    }
+                    (Op::Alternative { .. }, false) => {}
+                }
+            }
+        }
+    }
+    Some(())
 }
 
 fn is_blank(c: u8) -> bool {
@@ -81,53 +237,146 @@ fn skip_blanks(line: &[u8], mut i: usize) -> usize {
     i
 }
 
-fn parse_assignment(line: &[u8], start: usize) -> Option<(Assignment, usize)> {
-    let mut i = start;
-    if !(line.get(i)?.is_ascii_alphabetic() || line[i] == b'_') {
+fn is_name_start(c: u8) -> bool {
+    c.is_ascii_alphabetic() || c == b'_'
+}
+
+fn is_name_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
+}
+
+/// The end of the variable name starting at `start`, if one starts there.
+fn name_end(line: &[u8], start: usize) -> Option<usize> {
+    if !is_name_start(*line.get(start)?) {
         return None;
     }
-    while i < line.len() && (line[i].is_ascii_alphanumeric() || line[i] == b'_') {
+    let mut i = start + 1;
+    while i < line.len() && is_name_byte(line[i]) {
         i += 1;
     }
+    Some(i)
+}
+
+/// A name the reader may assign or read: not one the shell manages.
+fn ordinary(name: &[u8]) -> Option<Vec<u8>> {
+    (!SHELL_SPECIAL.contains(&name)).then(|| name.to_vec())
+}
+
+/// Append `bytes` to the value, merging them into a trailing literal.
+fn push_literal(value: &mut Vec<Piece>, bytes: &[u8]) {
+    if let Some(Piece::Literal(last)) = value.last_mut() {
+        last.extend_from_slice(bytes);
+    } else {
+        value.push(Piece::Literal(bytes.to_vec()));
+    }
+}
+
+fn parse_assignment(line: &[u8], start: usize) -> Option<(Statement, usize)> {
+    let mut i = name_end(line, start)?;
     if line.get(i) != Some(&b'=') {
         return None;
     }
-    let name = &line[start..i];
-    if SHELL_SPECIAL.contains(&name) {
-        return None;
-    }
+    let name = ordinary(&line[start..i])?;
     i += 1;
     let mut value = Vec::new();
     while i < line.len() && !is_blank(line[i]) {
         match line[i] {
             b'\'' => {
                 let end = i + 1 + line[i + 1..].iter().position(|&c| c == b'\'')?;
-                value.extend_from_slice(&line[i + 1..end]);
+                push_literal(&mut value, &line[i + 1..end]);
                 i = end + 1;
             }
             b'"' => {
-                let end = i + 1 + line[i + 1..].iter().position(|&c| c == b'"')?;
-                let inner = &line[i + 1..end];
-                if inner.iter().any(|c| matches!(c, b'$' | b'`' | b'\\')) {
-                    return None;
+                i += 1;
+                loop {
+                    match *line.get(i)? {
+                        b'"' => break,
+                        b'`' | b'\\' => return None,
+                        b'$' => {
+                            let (piece, next) = parse_expansion(line, i)?;
+                            value.push(piece);
+                            i = next;
+                        }
+                        c => {
+                            push_literal(&mut value, &[c]);
+                            i += 1;
+                        }
+                    }
                 }
-                value.extend_from_slice(inner);
-                i = end + 1;
+                i += 1;
+            }
+            b'$' => {
+                let (piece, next) = parse_expansion(line, i)?;
+                value.push(piece);
+                i = next;
             }
             c if is_plain_word_byte(c) => {
-                value.push(c);
+                push_literal(&mut value, &[c]);
                 i += 1;
             }
             _ => return None,
         }
     }
-    Some(((name.to_vec(), value), i))
+    Some((Statement { name, value }, i))
+}
+
+/// `$NAME`, `${NAME}` or `${NAME<op>word}` at `line[start] == b'$'`;
+/// returns the piece and the index after it. The same text means the same
+/// inside double quotes and bare, because the word admits no quotes, no
+/// `~` and no glob characters.
+fn parse_expansion(line: &[u8], start: usize) -> Option<(Piece, usize)> {
+    let (name, mut i, braced) = match line.get(start + 1)? {
+        b'{' => {
+            let end = name_end(line, start + 2)?;
+            (&line[start + 2..end], end, true)
+        }
+        _ => {
+            let end = name_end(line, start + 1)?;
+            (&line[start + 1..end], end, false)
+        }
+    };
+    let name = ordinary(name)?;
+    if !braced {
+        return Some((Piece::Var(name), i));
+    }
+    let colon = line.get(i) == Some(&b':');
+    if colon {
+        i += 1;
+    }
+    let op = match *line.get(i)? {
+        b'}' if !colon => return Some((Piece::Var(name), i + 1)),
+        b'-' => Op::Default { colon },
+        b'=' => Op::Assign { colon },
+        b'+' => Op::Alternative { colon },
+        _ => return None,
+    };
+    i += 1;
+    let mut word = Vec::new();
+    loop {
+        match *line.get(i)? {
+            b'}' => break,
+            b'$' => {
+                let (piece, next) = parse_expansion(line, i)?;
+                if !matches!(piece, Piece::Var(_)) {
+                    return None;
+                }
+                word.push(piece);
+                i = next;
+            }
+            c if is_plain_word_byte(c) || is_blank(c) => {
+                push_literal(&mut word, &[c]);
+                i += 1;
+            }
+            _ => return None,
+        }
+    }
+    Some((Piece::Op { name, op, word }, i + 1))
 }
 
 /// Bytes that stand for themselves in an unquoted assignment value.
 /// Excluded: sh operators and quoting, expansions, `~` (tilde expansion
 /// after `=` and `:`), globbing characters (not expanded in assignments, but
-/// kept out to stay on the obviously safe side), and control bytes.
+/// kept out to stay on the obviously safe side), braces, and control bytes.
 fn is_plain_word_byte(c: u8) -> bool {
     if c >= 0x80 {
         return true;
@@ -228,8 +477,8 @@ pub enum Applied {
 }
 
 /// Apply the defaults file `path` to `env` as `set -a; . path` would.
-/// `nounset` adds `set -u` when the shell is needed (Debian reads
-/// `/etc/default/runit` with `-u` and `/etc/default/NAME` with `+u`).
+/// `nounset` adds `set -u` (Debian reads `/etc/default/runit` with `-u`
+/// and `/etc/default/NAME` with `+u`).
 ///
 /// A missing file is skipped. A file that exists but cannot be read (no
 /// permission, a directory) is an error: Debian's `[ -r ]` test would skip
@@ -252,7 +501,7 @@ pub fn apply(path: &Path, env: &mut Env, nounset: bool) -> Result<Applied, Defau
             });
         }
     };
-    match parse_plain(&text) {
+    match read_in_process(&text, env, nounset) {
         Some(assignments) => {
             for (k, v) in assignments {
                 env.set(OsString::from_vec(k), OsString::from_vec(v));
@@ -455,6 +704,100 @@ mod tests {
             "1A=x\n",
         ] {
             assert_eq!(plain(text), None, "{text:?} must go to /bin/sh");
+        }
+    }
+
+    fn read(text: &str, env: &[(&str, &str)], nounset: bool) -> Option<Vec<(String, String)>> {
+        let mut e = Env::new();
+        for (k, v) in env {
+            e.set(k, v);
+        }
+        read_in_process(text.as_bytes(), &e, nounset).map(|v| {
+            v.into_iter()
+                .map(|(k, v)| (String::from_utf8(k).unwrap(), String::from_utf8(v).unwrap()))
+                .collect()
+        })
+    }
+
+    #[test]
+    fn references_see_earlier_assignments_and_the_environment() {
+        let text = "PORT=8080\nLISTEN=\"127.0.0.1:${PORT:-80}\"\nOPTS=\"--listen $LISTEN --pid /run/${NAME:-x}.pid\" U=$UNSET\n";
+        assert_eq!(
+            read(text, &[("NAME", "foo")], false),
+            pairs(&[
+                ("PORT", "8080"),
+                ("LISTEN", "127.0.0.1:8080"),
+                ("OPTS", "--listen 127.0.0.1:8080 --pid /run/foo.pid"),
+                ("U", "")
+            ])
+        );
+    }
+
+    #[test]
+    fn each_operator_follows_sh() {
+        let env = [("SET", "v"), ("EMPTY", "")];
+        let cases = [
+            ("A=${SET:-w}${EMPTY:-w}${UNSET:-w}", "vww"),
+            ("A=${SET-w}${EMPTY-w}${UNSET-w}", "vw"),
+            ("A=${SET:+w}${EMPTY:+w}${UNSET:+w}", "w"),
+            ("A=${SET+w}${EMPTY+w}${UNSET+w}", "ww"),
+            ("A=\"${UNSET:-a  b $SET}\"", "a  b v"),
+            ("A=${UNSET:-a  b ${SET}}", "a  b v"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(read(text, &env, false), pairs(&[("A", want)]), "{text}");
+        }
+        assert_eq!(
+            read("A=${EMPTY:=x}${U=y} B=$EMPTY$U", &env, false),
+            pairs(&[("EMPTY", "x"), ("U", "y"), ("A", "xy"), ("B", "xy")])
+        );
+    }
+
+    #[test]
+    fn nounset_refuses_a_reference_to_an_unset_variable() {
+        assert_eq!(read("A=$U", &[], true), None);
+        assert_eq!(read("A=${U:-$V}", &[], true), None);
+        assert_eq!(read("A=${U:-x}${U+$V}", &[], true), pairs(&[("A", "x")]));
+    }
+
+    #[test]
+    fn expansions_the_reader_does_not_understand_go_to_sh() {
+        for text in [
+            "A=$(date)\n",
+            "A=$((1+1))\n",
+            "A=\"$(date)\"\n",
+            "A=$1\n",
+            "A=$@\n",
+            "A=\"$*\"\n",
+            "A=$?\n",
+            "A=$$\n",
+            "A=$#\n",
+            "A=$!\n",
+            "A=$-\n",
+            "A=$\n",
+            "A=\"x$\"\n",
+            "A=${#B}\n",
+            "A=${B%x}\n",
+            "A=${B#x}\n",
+            "A=${B?x}\n",
+            "A=${B:?x}\n",
+            "A=${B:-~}\n",
+            "A=${B:-'x'}\n",
+            "A=${B:-\"x\"}\n",
+            "A=${B:-${C:-x}}\n",
+            "A=${B:-*}\n",
+            "A=${B:-$(date)}\n",
+            "A=${B\n",
+            "A=${}\n",
+            "A=${1}\n",
+            "A=$PATH\n",
+            "A=${IFS}\n",
+            "A=${PWD:-x}\n",
+            "A=${B:=x}${HOME:=y}\n",
+            "A=`date`\n",
+            "A=\"\\$B\"\n",
+        ] {
+            assert_eq!(read(text, &[], false), None, "{text:?} must go to /bin/sh");
         }
     }
 

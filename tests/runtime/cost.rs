@@ -1,7 +1,7 @@
-//! The common case costs one exec and no fork: a service without
-//! `/etc/default/NAME` and without an init script, on a machine whose
-//! `/etc/default/runit` is plain assignments, goes from `./run` straight to
-//! `/bin/sh`. Traced with strace.
+//! The common case costs one exec and no fork: a service without an init
+//! script, on a machine whose `/etc/default/runit` is plain assignments and
+//! whose `/etc/default/NAME`, if any, holds only assignments and parameter
+//! expansions, goes from `./run` straight to `/bin/sh`. Traced with strace.
 
 use crate::sandbox::{NAME, OURS, Sandbox};
 
@@ -47,11 +47,34 @@ fn the_common_case_forks_nothing() {
 }
 
 #[test]
-fn a_defaults_file_that_needs_a_shell_costs_one_fork() {
+fn a_defaults_file_with_parameter_expansions_forks_nothing() {
     let sb = Sandbox::new();
     service(&sb);
-    sb.write("etc/default/foo", "X=$NAME\n", 0o644);
+    sb.write(
+        "etc/default/foo",
+        "PORT=8080\nLISTEN=\"127.0.0.1:${PORT:-80}\"\nOPTS=\"--listen $LISTEN /run/${NAME}.pid\"\n",
+        0o644,
+    );
     let calls = trace(&sb);
-    let forks = calls.iter().filter(|c| c.starts_with("clone")).count();
-    assert_eq!(forks, 1, "{calls:#?}");
+    let programs: Vec<_> = calls
+        .iter()
+        .map(|c| c.split('"').nth(1).unwrap_or(c).to_string())
+        .collect();
+    assert_eq!(programs, ["./run", "/bin/sh", "/bin/true"], "{calls:#?}");
+}
+
+#[test]
+fn a_defaults_file_that_needs_a_shell_costs_one_spawn() {
+    let sb = Sandbox::new();
+    service(&sb);
+    sb.write("etc/default/foo", "export X=\"$NAME\"\n", 0o644);
+    let calls = trace(&sb);
+    let forks: Vec<_> = calls.iter().filter(|c| c.starts_with("clone")).collect();
+    assert_eq!(forks.len(), 1, "{calls:#?}");
+    // posix_spawn: the child shares the parent's memory until it execs
+    // (a vfork), instead of copying it (a fork).
+    assert!(
+        forks[0].contains("CLONE_VM") && forks[0].contains("CLONE_VFORK"),
+        "{calls:#?}"
+    );
 }

@@ -128,6 +128,39 @@ fn service_defaults_with_quoting_export_and_references_match_sh() {
     assert_eq!(e["J"], "multi\nline");
 }
 
+/// Only assignments and parameter expansions: read without a shell.
+const EXPANDING_DEFAULTS: &str = r#"# defaults for foo, as packages write them
+DAEMON_USER=foo
+PORT=8080
+LISTEN="127.0.0.1:${PORT:-80}"
+DAEMON_OPTS="--listen $LISTEN --user ${DAEMON_USER} --pidfile /run/${NAME:-x}.pid"
+SPACED=${UNSET_HERE:-two  words} GLOB=${UNSET_HERE-*.conf}
+CONF=${CONF:=/etc/foo.conf} ALT=${CONF:+--config $CONF} NONE=${NOT_SET:+x}
+RUNIT_SEEN="verbose=$VERBOSE"
+"#;
+
+#[test]
+fn service_defaults_with_parameter_expansions_match_sh_without_a_shell() {
+    let setup = |sb: &Sandbox| {
+        sb.write("etc/default/runit", "VERBOSE=0\nDEBUG=0\n", 0o644);
+        sb.write("etc/default/foo", EXPANDING_DEFAULTS, 0o644);
+    };
+    let (debian, ours) = both(&setup);
+    assert_same(&debian, &ours);
+    let e = &ours.env;
+    assert_eq!(e["LISTEN"], "127.0.0.1:8080");
+    assert_eq!(
+        e["DAEMON_OPTS"],
+        "--listen 127.0.0.1:8080 --user foo --pidfile /run/foo.pid"
+    );
+    assert_eq!(e["SPACED"], "two  words");
+    assert_eq!(e["GLOB"], "*.conf");
+    assert_eq!(e["CONF"], "/etc/foo.conf");
+    assert_eq!(e["ALT"], "--config /etc/foo.conf");
+    assert_eq!(e["NONE"], "");
+    assert_eq!(e["RUNIT_SEEN"], "verbose=0");
+}
+
 #[test]
 fn the_env_form_of_the_first_line_works_the_same() {
     let setup = |sb: &Sandbox| sb.write("etc/default/foo", SERVICE_DEFAULTS, 0o644);
