@@ -24,7 +24,7 @@
 //! the error on standard error otherwise.
 
 use std::collections::BTreeMap;
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::io::Write;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
@@ -78,6 +78,87 @@ pub fn exit_code(e: &SvError) -> u8 {
     }
 }
 
+/// `servicebuilder status` as the command line says it, when it says it in
+/// one of the plain ways that [`status_fast_path`] recognises.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusArgs {
+    /// The runit root (`-d`, `--runit-root`, `$SERVICEBUILDER_RUNIT_ROOT`,
+    /// or the default).
+    pub runit_root: PathBuf,
+    /// The services named, if any.
+    pub services: Vec<String>,
+    /// `--json`.
+    pub json: bool,
+}
+
+/// Recognises `servicebuilder [-d DIR] status [--json] [SERVICE…]` (with
+/// `-d DIR`, `--runit-root DIR` or `--runit-root=DIR` before or after
+/// `status`), without building the whole clap command: that alone was
+/// about a third of the instructions of a `status` call. `args` excludes
+/// the program name; `env_root` is `$SERVICEBUILDER_RUNIT_ROOT`.
+///
+/// Anything else, or anything clap might read differently (another option,
+/// a repeated one, `--`, a value starting with `-`, an empty value, a name
+/// that is not UTF-8), is `None`: the caller then parses with clap, which
+/// also gives the help and the errors. Where this returns `Some`, clap
+/// parses the same (tested side by side).
+pub fn status_fast_path(args: &[OsString], env_root: Option<&OsStr>) -> Option<StatusArgs> {
+    let mut root: Option<PathBuf> = None;
+    let mut subcommand = false;
+    let mut json = false;
+    let mut services = Vec::new();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let bytes = arg.as_bytes();
+        let value = if bytes == b"-d" || bytes == b"--runit-root" {
+            Some(args.next()?.as_os_str())
+        } else {
+            bytes.strip_prefix(b"--runit-root=").map(OsStr::from_bytes)
+        };
+        if let Some(value) = value {
+            if root.is_some() || value.is_empty() || value.as_bytes().starts_with(b"-") {
+                return None;
+            }
+            root = Some(PathBuf::from(value));
+        } else if bytes.starts_with(b"-") {
+            if !subcommand || bytes != b"--json" || json {
+                return None;
+            }
+            json = true;
+        } else if !subcommand {
+            if bytes != b"status" {
+                return None;
+            }
+            subcommand = true;
+        } else {
+            services.push(arg.to_str()?.to_owned());
+        }
+    }
+    if !subcommand {
+        return None;
+    }
+    let runit_root = match (root, env_root) {
+        (Some(root), _) => root,
+        (None, None) => PathBuf::from(crate::builder::DEFAULT_RUNIT_ROOT),
+        (None, Some(env)) if !env.is_empty() => PathBuf::from(env),
+        (None, Some(_)) => return None,
+    };
+    Some(StatusArgs {
+        runit_root,
+        services,
+        json,
+    })
+}
+
+/// [`status_fast_path`] on this process's arguments and environment, and
+/// `status` if it recognised them.
+pub fn status_if_plain() -> Option<anyhow::Result<ExitCode>> {
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    let env = std::env::var_os("SERVICEBUILDER_RUNIT_ROOT");
+    let a = status_fast_path(&args, env.as_deref())?;
+    Some(status_in(&a.runit_root, &a.services, a.json))
+}
+
 /// `servicebuilder status`.
 ///
 /// Without arguments, the runit root is listed once (`d_type` says which
@@ -88,7 +169,11 @@ pub fn exit_code(e: &SvError) -> u8 {
 /// parallel. The text goes out in service order, in blocks of
 /// [`OUT_BLOCK`] bytes.
 pub fn status(roots: &RootArgs, services: &[String], json: bool) -> anyhow::Result<ExitCode> {
-    let root = roots.runit_root.as_path();
+    status_in(&roots.runit_root, services, json)
+}
+
+/// [`status`] in the runit root `root`.
+pub fn status_in(root: &Path, services: &[String], json: bool) -> anyhow::Result<ExitCode> {
     let now = SystemTime::now();
     let mut out = Output::new();
     if services.is_empty() {
@@ -453,6 +538,102 @@ pub fn control(roots: &RootArgs, action: Action, args: &ControlArgs) -> anyhow::
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    fn argv(s: &str) -> Vec<OsString> {
+        s.split_whitespace().map(OsString::from).collect()
+    }
+
+    /// What clap makes of the same arguments, in the fast path's terms;
+    /// `None` when clap fails or means something other than `status`.
+    fn clap_reading(args: &[OsString]) -> Option<StatusArgs> {
+        use clap::Parser;
+        let mut full = vec![OsString::from("servicebuilder")];
+        full.extend_from_slice(args);
+        match super::super::args::Cli::try_parse_from(full).ok()? {
+            super::super::args::Cli {
+                roots,
+                command: Some(super::super::args::Cmd::Status { services, json }),
+                ..
+            } => Some(StatusArgs {
+                runit_root: roots.runit_root,
+                services,
+                json,
+            }),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn the_status_fast_path_reads_what_clap_reads_or_leaves_it_to_clap() {
+        // The environment of this test process is not ours to change, so
+        // clap's side is only compared when it does not set the root.
+        let env = std::env::var_os("SERVICEBUILDER_RUNIT_ROOT");
+        let cases = [
+            ("status", true),
+            ("status --json", true),
+            ("status a b ./c /d/e", true),
+            ("status --json a", true),
+            ("status a --json b", true),
+            ("-d /r status", true),
+            ("--runit-root /r status x", true),
+            ("--runit-root=/r status x", true),
+            ("status -d /r x", true),
+            ("status x --runit-root /r", true),
+            ("status x --runit-root=/r --json", true),
+            ("-d rel/dir status", true),
+            // Left to clap: help, errors, other options and subcommands.
+            ("", false),
+            ("start x", false),
+            ("-d /r", false),
+            ("status --help", false),
+            ("status -h", false),
+            ("--version", false),
+            ("status --json --json", false),
+            ("-d /r -d /s status", false),
+            ("-d /r status -d /s", false),
+            ("-d", false),
+            ("status -d", false),
+            ("-d -x status", false),
+            ("-d=/r status", false),
+            ("-d/r status", false),
+            ("status -- -x", false),
+            ("status -x", false),
+            ("status -", false),
+            ("-c /c status", false),
+            ("--prune status", false),
+            ("status --runit-root=", false),
+            ("--json status", false),
+            ("statu", false),
+            ("Status", false),
+        ];
+        for (line, fast) in cases {
+            let args = argv(line);
+            let ours = status_fast_path(&args, None);
+            assert_eq!(ours.is_some(), fast, "{line:?}: {ours:?}");
+            if let Some(ours) = ours
+                && env.is_none()
+            {
+                assert_eq!(Some(ours), clap_reading(&args), "{line:?}");
+            }
+        }
+        let not_utf8 = vec![
+            OsString::from("status"),
+            std::os::unix::ffi::OsStringExt::from_vec(vec![0xff]),
+        ];
+        assert_eq!(status_fast_path(&not_utf8, None), None);
+    }
+
+    #[test]
+    fn the_status_fast_path_takes_the_root_from_the_environment_like_clap() {
+        let args = argv("status x");
+        let root =
+            |env: Option<&str>| status_fast_path(&args, env.map(OsStr::new)).map(|a| a.runit_root);
+        assert_eq!(root(None), Some(PathBuf::from("/etc/service")));
+        assert_eq!(root(Some("/srv/sv")), Some(PathBuf::from("/srv/sv")));
+        assert_eq!(root(Some("")), None, "an empty variable is left to clap");
+        let with_d = status_fast_path(&argv("-d /r status"), Some(OsStr::new("/srv/sv")));
+        assert_eq!(with_d.unwrap().runit_root, PathBuf::from("/r"));
+    }
 
     #[test]
     fn in_order_emits_every_chunk_once_in_order_whatever_finishes_first() {

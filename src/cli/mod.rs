@@ -23,8 +23,13 @@ pub const EXIT_USAGE: u8 = 2;
 /// printed once, with their whole context chain, prefixed by the program's
 /// name.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli) {
+    // The plain forms of `status` (monitoring calls it often) skip building
+    // the whole clap command; see control::status_fast_path.
+    let result = match control::status_if_plain() {
+        Some(result) => result,
+        None => run(Cli::parse()),
+    };
+    match result {
         Ok(code) => code,
         Err(err) => {
             if is_broken_pipe(&err) {
