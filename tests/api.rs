@@ -17,18 +17,29 @@ struct Supervisor {
 
 impl Drop for Supervisor {
     fn drop(&mut self) {
-        // runsv gets TERM (runit's `exit`) first: runsvdir's own TERM
-        // would leave its children running. They are found by parent pid,
-        // so only the processes this test started are signalled.
-        for pid in children_of(self.runsvdir.id()) {
+        // runsvdir's own TERM would leave its runsv children running, and a
+        // runsv that exits while runsvdir lives is started again. So: note
+        // the children (by parent pid: only what this test started), kill
+        // runsvdir, then give each runsv TERM (runit's `exit`).
+        let children = children_of(self.runsvdir.id());
+        let _ = self.runsvdir.kill();
+        let _ = self.runsvdir.wait();
+        for pid in &children {
             let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid),
+                nix::unistd::Pid::from_raw(*pid),
                 nix::sys::signal::Signal::SIGTERM,
             );
         }
-        std::thread::sleep(Duration::from_millis(300));
-        let _ = self.runsvdir.kill();
-        let _ = self.runsvdir.wait();
+        // Let them finish before the fake's roots go away.
+        for _ in 0..50 {
+            if children
+                .iter()
+                .all(|p| !std::path::Path::new(&format!("/proc/{p}")).exists())
+            {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 }
 

@@ -9,6 +9,8 @@ mod bad_input;
 mod check_render;
 #[path = "cli/compat.rs"]
 mod compat;
+#[path = "cli/depends.rs"]
+mod depends;
 #[path = "cli/fixture.rs"]
 mod fixture;
 #[path = "cli/prune.rs"]

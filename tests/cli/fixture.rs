@@ -43,6 +43,11 @@ impl Host {
 
     /// The command with the three roots and a runnable interpreter.
     pub fn cmd(&self) -> Command {
+        self.cmd_with_finish("/bin/true")
+    }
+
+    /// The same, with `finish` as the finish helper.
+    pub fn cmd_with_finish(&self, finish: &str) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_servicebuilder"));
         c.arg("--config-root")
             .arg(self.config())
@@ -53,7 +58,7 @@ impl Host {
             .arg("--interpreter")
             .arg("/bin/sh")
             .arg("--finish-default")
-            .arg("/bin/true")
+            .arg(finish)
             .arg("--log-root")
             .arg(self.path("log"))
             .env_remove("SERVICEBUILDER_CONFIG_ROOT")
@@ -142,7 +147,8 @@ pub struct Runsvdir {
 impl Runsvdir {
     pub fn start(dir: &Path, extra_path: Option<&Path>) -> Self {
         let mut cmd = Command::new("runsvdir");
-        cmd.arg("-P").arg(dir);
+        // `sv start DEP` in run scripts looks for DEP under $SVDIR.
+        cmd.arg("-P").arg(dir).env("SVDIR", dir);
         if let Some(p) = extra_path {
             cmd.env(
                 "PATH",
@@ -158,15 +164,22 @@ impl Runsvdir {
 
 impl Drop for Runsvdir {
     fn drop(&mut self) {
-        // runsvdir's own TERM would leave its runsv children running, so
-        // each runsv gets TERM (runit's `exit`) first. They are found by
-        // parent pid: only the processes this test started are signalled.
-        for pid in children_of(self.child.id()) {
-            let _ = Command::new("kill").arg(pid.to_string()).status();
-        }
-        std::thread::sleep(std::time::Duration::from_millis(300));
+        // runsvdir's own TERM would leave its runsv children running, and
+        // a runsv that exits while runsvdir lives is started again. So:
+        // note the children (by parent pid: only what this test started),
+        // kill runsvdir, then give each runsv TERM (runit's `exit`).
+        let children = children_of(self.child.id());
         let _ = self.child.kill();
         let _ = self.child.wait();
+        for pid in &children {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+        }
+        // Let them finish before the test's directory goes away.
+        wait_until(5, || {
+            children
+                .iter()
+                .all(|p| !Path::new(&format!("/proc/{p}")).exists())
+        });
         let _ = &self.dir;
     }
 }
