@@ -23,15 +23,17 @@ use std::path::Path;
 const RUNTIME_BINARIES: [&str; 2] = ["invoke-run", "finish-default"];
 
 /// The libraries rustc links for std on linux-gnu (`-lgcc_s -lutil -lrt
-/// -lpthread -lm -ldl -lc`), as static archives.
+/// -lpthread -lm -ldl -lc`), as static archives. libc comes last and
+/// refers back to libgcc (soft float helpers), so it is a group that GNU ld
+/// searches until nothing new resolves (lld needs no groups).
 const STATIC_LIBS: [(&str, &str); 7] = [
-    ("gcc_s", "-l:libgcc_eh.a -l:libgcc.a"),
-    ("util", "-l:libutil.a"),
-    ("rt", "-l:librt.a"),
-    ("pthread", "-l:libpthread.a"),
-    ("m", "-l:libm.a"),
-    ("dl", "-l:libdl.a"),
-    ("c", "-l:libc.a"),
+    ("gcc_s", "INPUT(-l:libgcc_eh.a -l:libgcc.a)"),
+    ("util", "INPUT(-l:libutil.a)"),
+    ("rt", "INPUT(-l:librt.a)"),
+    ("pthread", "INPUT(-l:libpthread.a)"),
+    ("m", "INPUT(-l:libm.a)"),
+    ("dl", "INPUT(-l:libdl.a)"),
+    ("c", "GROUP(-l:libc.a -l:libgcc.a -l:libgcc_eh.a)"),
 ];
 
 fn main() {
@@ -51,11 +53,11 @@ fn main() {
     });
     std::fs::create_dir_all(&dir).expect("create a directory in OUT_DIR");
     if static_runtime {
-        for (lib, archives) in STATIC_LIBS {
-            linker_script(&dir, lib, archives);
+        for (lib, command) in STATIC_LIBS {
+            linker_script(&dir, lib, command);
         }
     } else {
-        linker_script(&dir, "gcc_s", "-lgcc_eh");
+        linker_script(&dir, "gcc_s", "INPUT(-lgcc_eh)");
     }
     for bin in RUNTIME_BINARIES {
         // GNU ld and lld search every -L directory, whatever its position
@@ -67,11 +69,11 @@ fn main() {
     }
 }
 
-/// `DIR/libLIB.so`: a linker script that stands for `INPUT`.
-fn linker_script(dir: &Path, lib: &str, input: &str) {
+/// `DIR/libLIB.so`: a linker script made of `command` (`INPUT(…)` or `GROUP(…)`).
+fn linker_script(dir: &Path, lib: &str, command: &str) {
     let path = dir.join(format!("lib{lib}.so"));
     let tmp = dir.join(format!(".lib{lib}.so.tmp"));
-    let text = format!("/* servicebuilder build.rs: see its header */\nINPUT({input})\n");
+    let text = format!("/* servicebuilder build.rs: see its header */\n{command}\n");
     std::fs::write(&tmp, text).unwrap_or_else(|e| panic!("write {}: {e}", tmp.display()));
     std::fs::rename(&tmp, &path).unwrap_or_else(|e| panic!("rename to {}: {e}", path.display()));
 }
