@@ -33,8 +33,13 @@ fn a_dependency_that_appears_later_is_waited_for() {
             .success()
     );
     let _runsvdir = Runsvdir::start(&h.runit(), None);
-    // b does not exist yet: a's run script is waiting for it.
-    std::thread::sleep(std::time::Duration::from_secs(3));
+    // b does not exist yet: a's run script is waiting for it (up to 30 s
+    // from its start, so b comes soon enough even on a loaded machine).
+    assert!(
+        wait_until(15, || h.runit().join("a/supervise/ok").exists()),
+        "runsvdir never started a"
+    );
+    std::thread::sleep(std::time::Duration::from_secs(1));
     let b = h.file("in/b.yaml", "b: {run: [sleep, '1002'], sleep: 0}\n");
     assert!(
         h.cmd_with_finish(finish)
@@ -45,7 +50,7 @@ fn a_dependency_that_appears_later_is_waited_for() {
             .success()
     );
     assert!(
-        wait_until(30, || pid_of(&h, "a")
+        wait_until(60, || pid_of(&h, "a")
             .is_some_and(|p| cmdline(p) == "sleep 1001 ")),
         "a never reached its daemon: {}",
         String::from_utf8_lossy(&h.run(&["status", "a", "b"]).stdout)
