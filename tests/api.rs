@@ -5,6 +5,10 @@ use std::collections::BTreeMap;
 use std::process::{Child, Command as Process};
 use std::time::Duration;
 
+#[path = "common/procs.rs"]
+mod procs;
+use procs::children_of;
+
 use servicebuilder::sv::{DEFAULT_TIMEOUT, RunitSv, STATUS_DOWN, STATUS_RUN, Service, Sv, SvError};
 use servicebuilder::testing::{FakeServiceBuilder, RecordingSv};
 use servicebuilder::{Command, RestartPolicy, ServiceTemplate};
@@ -41,26 +45,6 @@ impl Drop for Supervisor {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
-}
-
-/// The pids whose parent is `parent`, from /proc.
-fn children_of(parent: u32) -> Vec<i32> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
-            continue;
-        };
-        // Fields after the command name (which may hold spaces), which
-        // ends at the last ')': state, ppid, ...
-        let rest = &stat[stat.rfind(')').map_or(0, |i| i + 1)..];
-        if rest.split_whitespace().nth(1) == Some(&parent.to_string()) {
-            out.push(pid);
-        }
-    }
-    out
 }
 
 #[test]

@@ -13,6 +13,8 @@ mod compat;
 mod depends;
 #[path = "cli/fixture.rs"]
 mod fixture;
+#[path = "common/procs.rs"]
+mod procs;
 #[path = "cli/prune.rs"]
 mod prune;
 #[path = "cli/quoting.rs"]

@@ -5,6 +5,8 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use crate::procs::children_of;
+
 pub struct Host {
     pub dir: tempfile::TempDir,
 }
@@ -182,25 +184,6 @@ impl Drop for Runsvdir {
         });
         let _ = &self.dir;
     }
-}
-
-/// The pids whose parent is `parent`, from /proc.
-pub fn children_of(parent: u32) -> Vec<i32> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
-            continue;
-        };
-        // The command name may hold spaces; it ends at the last ')'.
-        let rest = &stat[stat.rfind(')').map_or(0, |i| i + 1)..];
-        if rest.split_whitespace().nth(1) == Some(&parent.to_string()) {
-            out.push(pid);
-        }
-    }
-    out
 }
 
 /// Polls `f` every 100 ms for up to `secs` seconds.
