@@ -8,7 +8,8 @@
 //!
 //! Everything servicebuilder creates carries the ownership marker
 //! `.meta/servicebuilder`, and `prune` never touches anything without it.
-//! Multi-file changes hold an exclusive lock on the staging root.
+//! Multi-file changes hold an exclusive lock (`flock`) on the staging root
+//! directory itself, so nothing is left behind in it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsStr;
@@ -32,8 +33,10 @@ pub const DEFAULT_PACKAGE_ROOT: &str = "/usr/share/servicebuilder";
 
 /// The ownership marker, relative to a service directory.
 pub const MARKER: &str = ".meta/servicebuilder";
-/// The lock file, in the staging root.
-pub const LOCK_FILE: &str = ".servicebuilder.lock";
+/// How long `prune` waits for the runsv of a pruned service to exit
+/// before it leaves the service's directory for the next prune: runsvdir
+/// notices a removed link within 5 s, then runsv stops the service.
+pub const PRUNE_WAIT: std::time::Duration = std::time::Duration::from_secs(7);
 
 /// Files and directories that staging manages inside a service directory;
 /// anything else there (supervise/, log/main/, an admin's extra file) is
@@ -87,6 +90,10 @@ pub struct Report {
     /// Problems that did not stop the run (rebuild goes on past a bad
     /// file); the run as a whole failed when this is not empty.
     pub errors: Vec<String>,
+    /// Staged directories that `prune` left in place because a runsv still
+    /// ran in them [`PRUNE_WAIT`] after their links were removed (a service
+    /// slow to stop): not an error; the next `prune` removes them.
+    pub deferred: Vec<PathBuf>,
 }
 
 impl Report {
@@ -95,6 +102,7 @@ impl Report {
         self.written.extend(other.written);
         self.removed.extend(other.removed);
         self.errors.extend(other.errors);
+        self.deferred.extend(other.deferred);
     }
 }
 
@@ -156,9 +164,10 @@ impl ServiceBuilder {
         let _lock = self.lock()?;
         let mut report = self.recover()?;
         let path = self.config_path(name);
-        let (declared, _) = self.declarations()?;
+        // The set's own file is not read: what it declares is replaced.
+        let (declared, _) = self.declarations_except(Some(&path))?;
         for service in templates.keys() {
-            if let Some(other) = declared.get(service).filter(|o| **o != path) {
+            if let Some(other) = declared.get(service) {
                 bail!(
                     "service `{service}` is already declared in {}; remove it there or \
                      choose another name",
@@ -168,8 +177,9 @@ impl ServiceBuilder {
         }
         self.write(name, templates)?;
         let origin = format!("{name}.yaml");
+        let root = fsx::Dir::open(&self.staging_root)?;
         for (service, t) in templates {
-            report.merge(self.stage_and_link(service, t, &origin)?);
+            report.merge(self.stage_and_link(&root, service, t, &origin)?);
         }
         fsx::syncfs(&self.staging_root)?;
         Ok(report)
@@ -182,6 +192,7 @@ impl ServiceBuilder {
         fsx::ensure_root(&self.staging_root)?;
         let _lock = self.lock()?;
         let mut report = self.recover()?;
+        let root = fsx::Dir::open(&self.staging_root)?;
         let mut seen: BTreeMap<String, PathBuf> = BTreeMap::new();
         for file in self.config_files()? {
             let templates = match template::load_file(&file) {
@@ -206,7 +217,7 @@ impl ServiceBuilder {
                     continue;
                 }
                 seen.insert(service.clone(), file.clone());
-                match self.stage_and_link(service, t, &origin) {
+                match self.stage_and_link(&root, service, t, &origin) {
                     Ok(r) => report.merge(r),
                     Err(e) => report.errors.push(format!("{}: {e:#}", file.display())),
                 }
@@ -248,21 +259,48 @@ impl ServiceBuilder {
                 }
             }
         }
-        for entry in fs::read_dir(&self.staging_root)
-            .with_context(|| format!("reading {}", self.staging_root.display()))?
-        {
-            let entry = entry?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let path = entry.path();
-            if name.starts_with('.') || declared.contains_key(&name) {
+        let root = fsx::Dir::open(&self.staging_root)?;
+        let mut doomed = Vec::new();
+        for (name, kind) in root.entries()? {
+            if name.starts_with('.') || declared.contains_key(&name) || kind != fsx::Kind::Dir {
                 continue;
             }
-            if entry.file_type()?.is_dir() && marker_kind(&path) == Some(MarkerKind::Config) {
-                fsx::remove_tree(&path)?;
-                report.removed.push(path);
+            let path = self.staging_root.join(&name);
+            if marker_kind(&path) == Some(MarkerKind::Config) {
+                doomed.push(name);
             }
         }
-        fsx::syncfs(&self.staging_root)?;
+        // runsvdir notices a removed link only seconds later and then stops
+        // the service's runsv; a directory removed under a live runsv
+        // leaves it failing to write supervise/ until it goes. So each
+        // directory goes once its runsv has exited, and one whose runsv
+        // outlives the wait stays for the next prune.
+        let running = |name: &String| -> Result<bool> {
+            match root.open_dir(name)? {
+                Some(d) => d.has_reader("supervise/ok"),
+                None => Ok(false),
+            }
+        };
+        let deadline = std::time::Instant::now() + PRUNE_WAIT;
+        let mut waiting: BTreeSet<String> = BTreeSet::new();
+        loop {
+            for name in doomed.drain(..).chain(std::mem::take(&mut waiting)) {
+                if running(&name)? {
+                    waiting.insert(name);
+                } else {
+                    root.remove_tree(&name)?;
+                    report.removed.push(self.staging_root.join(name));
+                }
+            }
+            if waiting.is_empty() || std::time::Instant::now() >= deadline {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        report
+            .deferred
+            .extend(waiting.into_iter().map(|n| self.staging_root.join(n)));
+        root.syncfs()?;
         Ok(report)
     }
 
@@ -270,12 +308,17 @@ impl ServiceBuilder {
     /// root and the package root, plus the files that could not be read.
     /// Two files declaring one service is an error naming both.
     pub fn declarations(&self) -> Result<(Declarations, Vec<String>)> {
+        self.declarations_except(None)
+    }
+
+    fn declarations_except(&self, skip: Option<&Path>) -> Result<(Declarations, Vec<String>)> {
         let mut declared = Declarations::new();
         let mut errors = Vec::new();
         let files = self
             .config_files()?
             .into_iter()
-            .chain(yaml_files(&self.package_root)?);
+            .chain(yaml_files(&self.package_root)?)
+            .filter(|f| Some(f.as_path()) != skip);
         for file in files {
             match template::load_file(&file) {
                 Ok(templates) => {
@@ -306,18 +349,29 @@ impl ServiceBuilder {
     ///
     /// A new service is built under a temporary dot-name and renamed into
     /// place, so runsvdir never sees part of it. A changed service keeps its
-    /// directory (runsv lives in it and owns `supervise/`): every new file
-    /// is first written under a temporary dot-name, then a journal listing
-    /// the renames and removals is committed as
-    /// `STAGING/.SERVICE.sb-journal`, then applied and removed. A run killed
-    /// after the commit is finished by the next locked run ([`recover`](Self::recover));
-    /// one killed before it leaves the old version and dot-named litter that
-    /// the next run sweeps.
+    /// directory (runsv lives in it and owns `supervise/`): it is first
+    /// compared, writing nothing, and an unchanged service costs no write at
+    /// all. Otherwise an uncommitted journal `STAGING/.SERVICE.sb-journal`
+    /// is written (the sign for the next run that litter may follow), every
+    /// new file is written under a temporary dot-name, then the journal
+    /// listing the renames and removals is committed over it, applied and
+    /// removed. A run killed after the commit is finished by the next locked
+    /// run ([`recover`](Self::recover)); one killed before it leaves the old
+    /// version and dot-named litter that the next run sweeps.
     pub fn stage(&self, service: &str, t: &ServiceTemplate, origin: &str) -> Result<Report> {
+        self.stage_in(&fsx::Dir::open(&self.staging_root)?, service, t, origin)
+    }
+
+    fn stage_in(
+        &self,
+        root: &fsx::Dir,
+        service: &str,
+        t: &ServiceTemplate,
+        origin: &str,
+    ) -> Result<Report> {
         validate_service_name(service).map_err(anyhow::Error::msg)?;
         t.validate()
             .map_err(|e| anyhow::anyhow!("service `{service}`: {e}"))?;
-        let root = fsx::Dir::open(&self.staging_root)?;
         let dir = self.staging_root.join(service);
         let mut entries = render_service(service, t, &self.render);
         if !entries
@@ -364,49 +418,63 @@ impl ServiceBuilder {
             report.services.push(service.to_owned());
             return Ok(report);
         };
-        match read_marker(&existing) {
-            Some(MarkerKind::Config) => {}
-            Some(MarkerKind::Package) => bail!(
-                "{} belongs to a Debian package; choose another service name",
-                dir.display()
-            ),
-            None => bail!(
-                "{} exists and was not made by servicebuilder; move it away or choose \
-                 another service name",
-                dir.display()
-            ),
-        }
-        let mut journal = Journal::default();
-        let result = plan_changes(&existing, &entries, t, &mut journal);
-        if let Err(e) = result {
-            journal.discard(&existing);
-            return Err(e);
-        }
-        if !journal.ops.is_empty() {
-            let jname = journal_name(service);
-            let committed = fsx::write_atomic(
-                &self.staging_root.join(&jname),
-                journal.to_text().as_bytes(),
-                0o600,
-            );
-            if let Err(e) = committed {
-                journal.discard(&existing);
+        let plan = match plan_changes(&existing, &entries, t) {
+            Ok(plan) => plan,
+            Err(e) => {
+                // A foreign directory is reported as such, whatever else
+                // is odd in it (planning wrote nothing).
+                check_marker(&existing, &dir)?;
                 return Err(e);
             }
-            journal.apply(&existing)?;
-            root.unlink(&jname)?;
-            for op in &journal.ops {
-                let (Op::Rename(_, rel) | Op::Unlink(rel) | Op::Rmdir(rel) | Op::Chmod(rel, _)) =
-                    op;
-                let path = if rel == "." {
-                    dir.clone()
-                } else {
-                    dir.join(rel)
-                };
-                match op {
-                    Op::Unlink(_) | Op::Rmdir(_) => report.removed.push(path),
-                    _ => report.written.push(path),
-                }
+        };
+        if !plan.marker_same {
+            check_marker(&existing, &dir)?;
+        }
+        for (parent, name) in &plan.litter {
+            if let Some(p) = existing.walk(parent)?
+                && p.remove_tree(name)?
+            {
+                report.removed.push(p.path().join(name));
+            }
+        }
+        if plan.is_empty() {
+            report.services.push(service.to_owned());
+            return Ok(report);
+        }
+        // The intent, before any temporary file exists in the service
+        // directory: an uncommitted journal, which tells the next run's
+        // recover() that this directory may hold litter.
+        let jname = journal_name(service);
+        root.write_atomic(&jname, format!("{JOURNAL_HEADER}\n").as_bytes(), 0o600)?;
+        let undo = |e: anyhow::Error| {
+            plan.journal.discard(&existing);
+            let _ = root.unlink(&jname);
+            Err(e)
+        };
+        for (parent, name, kind) in &plan.creates {
+            let made = existing
+                .walk(parent)
+                .and_then(|p| p.context("a directory vanished"))
+                .and_then(|p| create(&p, name, kind));
+            if let Err(e) = made {
+                return undo(e);
+            }
+        }
+        if let Err(e) = root.write_atomic(&jname, plan.journal.to_text().as_bytes(), 0o600) {
+            return undo(e);
+        }
+        plan.journal.apply(&existing)?;
+        root.unlink(&jname)?;
+        for op in &plan.journal.ops {
+            let (Op::Rename(_, rel) | Op::Unlink(rel) | Op::Rmdir(rel) | Op::Chmod(rel, _)) = op;
+            let path = if rel == "." {
+                dir.clone()
+            } else {
+                dir.join(rel)
+            };
+            match op {
+                Op::Unlink(_) | Op::Rmdir(_) => report.removed.push(path),
+                _ => report.written.push(path),
             }
         }
         report.services.push(service.to_owned());
@@ -424,7 +492,13 @@ impl ServiceBuilder {
             Err(e) => return Err(e),
         };
         let names = root.names()?;
-        for name in &names {
+        // Every journal and temporary name a run makes in the staging root
+        // or in a service directory goes with a `.sb-` name in the root:
+        // without one, there is nothing to finish or sweep below it.
+        let dirty = names
+            .iter()
+            .any(|n| n.starts_with('.') && n.contains(".sb-"));
+        for name in names.iter().filter(|_| dirty) {
             let Some(service) = name
                 .strip_prefix('.')
                 .and_then(|n| n.strip_suffix(JOURNAL_SUFFIX))
@@ -440,7 +514,7 @@ impl ServiceBuilder {
             }
             root.unlink(name)?;
         }
-        for name in &names {
+        for name in names.iter().filter(|_| dirty) {
             if fsx::is_stale_temp_name(name) {
                 root.remove_tree(name)?;
                 report.removed.push(self.staging_root.join(name));
@@ -516,8 +590,14 @@ impl ServiceBuilder {
         Ok(report)
     }
 
-    fn stage_and_link(&self, service: &str, t: &ServiceTemplate, origin: &str) -> Result<Report> {
-        let mut report = self.stage(service, t, origin)?;
+    fn stage_and_link(
+        &self,
+        root: &fsx::Dir,
+        service: &str,
+        t: &ServiceTemplate,
+        origin: &str,
+    ) -> Result<Report> {
+        let mut report = self.stage_in(root, service, t, origin)?;
         report.merge(self.link(service)?);
         report.services.dedup();
         Ok(report)
@@ -541,7 +621,7 @@ impl ServiceBuilder {
     }
 
     fn lock(&self) -> Result<fsx::Lock> {
-        fsx::lock(&self.staging_root.join(LOCK_FILE))
+        fsx::lock(&self.staging_root)
     }
 }
 
@@ -621,6 +701,22 @@ fn create(dir: &fsx::Dir, name: &str, kind: &EntryKind) -> Result<()> {
         EntryKind::Dir { mode } => dir.create_dir(name, *mode),
         EntryKind::File { contents, mode } => dir.create_file(name, contents, *mode),
         EntryKind::Symlink { target } => dir.create_symlink(target, name),
+    }
+}
+
+/// Staging changes only directories servicebuilder made from templates.
+fn check_marker(existing: &fsx::Dir, dir: &Path) -> Result<()> {
+    match read_marker(existing) {
+        Some(MarkerKind::Config) => Ok(()),
+        Some(MarkerKind::Package) => bail!(
+            "{} belongs to a Debian package; choose another service name",
+            dir.display()
+        ),
+        None => bail!(
+            "{} exists and was not made by servicebuilder; move it away or choose \
+             another service name",
+            dir.display()
+        ),
     }
 }
 
@@ -756,16 +852,74 @@ impl Journal {
     }
 }
 
-/// Compares the rendered `entries` with the existing directory `dir` and
-/// prepares the journal that turns one into the other: new contents are
-/// written under temporary names now, and only renamed into place when the
-/// journal is applied.
-fn plan_changes(
-    dir: &fsx::Dir,
-    entries: &[Entry],
-    t: &ServiceTemplate,
-    journal: &mut Journal,
+/// What turns an existing service directory into the rendered one.
+#[derive(Debug, Default)]
+struct Plan<'a> {
+    /// Entries to create before the journal is committed: (the directory
+    /// they go in now, relative to the service directory; the name; what).
+    /// Each is a temporary dot-name, or lies inside a new directory that
+    /// has one.
+    creates: Vec<(String, String, &'a EntryKind)>,
+    /// The steps that put them into place and remove what is stale.
+    journal: Journal,
+    /// Temporary entries of dead runs seen on the way: (directory, name).
+    litter: Vec<(String, String)>,
+    /// The ownership marker already says exactly what it will say.
+    marker_same: bool,
+}
+
+impl Plan<'_> {
+    /// Nothing to write at all.
+    fn is_empty(&self) -> bool {
+        self.creates.is_empty() && self.journal.ops.is_empty()
+    }
+}
+
+/// A directory of the existing service, open and listed once.
+struct Listed {
+    /// `None` for the service directory itself.
+    dir: Option<fsx::Dir>,
+    names: BTreeMap<String, fsx::Kind>,
+}
+
+fn join_rel(p: &str, n: &str) -> String {
+    if p.is_empty() {
+        n.to_owned()
+    } else {
+        format!("{p}/{n}")
+    }
+}
+
+/// Lists the directory `rel` of the service (`d`, or the service
+/// directory itself) once, noting the litter of dead runs in it.
+fn list(
+    service_dir: &fsx::Dir,
+    listed: &mut BTreeMap<String, Listed>,
+    plan: &mut Plan,
+    rel: &str,
+    d: Option<fsx::Dir>,
 ) -> Result<()> {
+    let names: BTreeMap<String, fsx::Kind> = d
+        .as_ref()
+        .unwrap_or(service_dir)
+        .entries()?
+        .into_iter()
+        .collect();
+    for n in names.keys().filter(|n| fsx::is_stale_temp_name(n)) {
+        plan.litter.push((rel.to_owned(), n.clone()));
+    }
+    listed.insert(rel.to_owned(), Listed { dir: d, names });
+    Ok(())
+}
+
+/// Compares the rendered `entries` with the existing directory `dir`,
+/// writing nothing: every directory is opened and listed once, every file
+/// read once (see [`fsx::Dir::compare_file`]), and what differs becomes a
+/// temporary entry to create plus a journal step.
+fn plan_changes<'a>(dir: &fsx::Dir, entries: &'a [Entry], t: &ServiceTemplate) -> Result<Plan<'a>> {
+    let mut plan = Plan::default();
+    let mut listed: BTreeMap<String, Listed> = BTreeMap::new();
+    list(dir, &mut listed, &mut plan, "", None)?;
     // Final relative directory -> where it is now (a temporary directory
     // for one that does not exist yet).
     let mut placed: BTreeMap<String, String> = BTreeMap::new();
@@ -777,7 +931,7 @@ fn plan_changes(
         if rel.is_empty() {
             let st = dir.stat(".")?.context("the service directory vanished")?;
             if st.mode != dir_mode(kind) {
-                journal.ops.push(Op::Chmod(".".into(), dir_mode(kind)));
+                plan.journal.ops.push(Op::Chmod(".".into(), dir_mode(kind)));
             }
             continue;
         }
@@ -785,82 +939,85 @@ fn plan_changes(
         let Some(now) = placed.get(parent).cloned() else {
             bail!("{}: its parent directory is not rendered first", rel);
         };
-        let join = |p: &str, n: &str| {
-            if p.is_empty() {
-                n.to_owned()
-            } else {
-                format!("{p}/{n}")
-            }
-        };
-        let pdir = dir.walk(&now)?.with_context(|| {
-            format!("{}: a directory vanished", dir.path().join(&now).display())
-        })?;
-        let in_new_parent = now != parent;
-        if in_new_parent {
-            // Inside a directory that is itself new: build in place.
-            create(&pdir, name, kind)?;
+        if now != parent {
+            // Inside a directory that is itself new: built in place.
+            plan.creates.push((now.clone(), name.to_owned(), kind));
             if matches!(kind, EntryKind::Dir { .. }) {
-                placed.insert(rel.clone(), join(&now, name));
+                placed.insert(rel.clone(), join_rel(&now, name));
             }
             continue;
         }
-        let st = pdir.stat(name)?;
+        let l = listed.get(parent).with_context(|| {
+            format!(
+                "{}: a directory vanished",
+                dir.path().join(parent).display()
+            )
+        })?;
+        let pdir = l.dir.as_ref().unwrap_or(dir);
         let full = dir.path().join(&rel);
-        match (kind, st) {
-            (EntryKind::Dir { mode }, Some(st)) if st.kind == fsx::Kind::Dir => {
-                if st.mode != *mode {
-                    journal.ops.push(Op::Chmod(rel.clone(), *mode));
-                }
-                placed.insert(rel.clone(), rel.clone());
-            }
-            (EntryKind::File { contents, mode }, Some(st)) if st.kind == fsx::Kind::File => {
-                if st.mode != *mode
-                    || st.len != contents.len() as u64
-                    || pdir.read(name)? != *contents
-                {
-                    let tmp = fsx::temp_name(name);
-                    journal
-                        .ops
-                        .push(Op::Rename(join(parent, &tmp), rel.clone()));
-                    create(&pdir, &tmp, kind)?;
-                }
-            }
-            (EntryKind::Symlink { target }, Some(st)) if st.kind == fsx::Kind::Symlink => {
-                if pdir.read_link(name)? != *target {
-                    let tmp = fsx::temp_name(name);
-                    journal
-                        .ops
-                        .push(Op::Rename(join(parent, &tmp), rel.clone()));
-                    create(&pdir, &tmp, kind)?;
-                }
-            }
-            (_, None) => {
-                let tmp = fsx::temp_name(name);
-                journal
-                    .ops
-                    .push(Op::Rename(join(parent, &tmp), rel.clone()));
-                create(&pdir, &tmp, kind)?;
-                if matches!(kind, EntryKind::Dir { .. }) {
-                    placed.insert(rel.clone(), join(parent, &tmp));
-                }
-            }
-            (_, Some(st)) => bail!(
+        let in_the_way = |what: fsx::Kind| -> Result<Plan<'a>> {
+            bail!(
                 "{} is in the way ({}); move it away and run again",
                 full.display(),
-                match st.kind {
+                match what {
                     fsx::Kind::Symlink => "a symbolic link, never followed",
                     fsx::Kind::Dir => "a directory",
                     _ => "not what servicebuilder writes there",
                 }
-            ),
+            )
+        };
+        let mut replace = false;
+        match (kind, l.names.get(name).copied()) {
+            (_, None) => replace = true,
+            (EntryKind::Dir { mode }, Some(fsx::Kind::Dir)) => {
+                let d = pdir
+                    .open_dir(name)?
+                    .with_context(|| format!("{}: the directory vanished", full.display()))?;
+                if d.stat(".")?.map(|s| s.mode) != Some(*mode) {
+                    plan.journal.ops.push(Op::Chmod(rel.clone(), *mode));
+                }
+                list(dir, &mut listed, &mut plan, &rel, Some(d))?;
+                placed.insert(rel.clone(), rel.clone());
+            }
+            (EntryKind::File { contents, mode }, Some(fsx::Kind::File)) => {
+                match pdir.compare_file(name, contents, *mode)? {
+                    fsx::Compared::Same => plan.marker_same |= rel == MARKER,
+                    fsx::Compared::Differs | fsx::Compared::Missing => replace = true,
+                    fsx::Compared::NotAFile(k) => return in_the_way(k),
+                }
+            }
+            (EntryKind::Symlink { target }, Some(fsx::Kind::Symlink)) => {
+                replace = pdir.read_link(name)? != *target;
+            }
+            (_, Some(k)) => return in_the_way(k),
+        }
+        if replace {
+            let tmp = fsx::temp_name(name);
+            plan.journal
+                .ops
+                .push(Op::Rename(join_rel(parent, &tmp), rel.clone()));
+            plan.creates.push((parent.to_owned(), tmp.clone(), kind));
+            if matches!(kind, EntryKind::Dir { .. }) {
+                placed.insert(rel.clone(), join_rel(parent, &tmp));
+            }
         }
     }
+    let root_has = |n: &str| listed[""].names.get(n).copied();
     for stale in MANAGED.iter().filter(|p| !wanted.contains(**p)) {
         let (parent, name) = split(stale);
-        if let Some(p) = dir.walk(parent)?
-            && p.stat(name)?.is_some_and(|s| s.kind != fsx::Kind::Dir)
-        {
-            journal.ops.push(Op::Unlink((*stale).to_owned()));
+        let kind = match listed.get(parent) {
+            Some(l) => l.names.get(name).copied(),
+            // A directory the template no longer has (log/ without a log).
+            None if root_has(parent.split('/').next().unwrap_or("")).is_some() => {
+                match dir.walk(parent)? {
+                    Some(p) => p.stat(name)?.map(|s| s.kind),
+                    None => None,
+                }
+            }
+            None => None,
+        };
+        if kind.is_some_and(|k| k != fsx::Kind::Dir) {
+            plan.journal.ops.push(Op::Unlink((*stale).to_owned()));
         }
     }
     // A log/ left without log/run would make runsv try to start a logger
@@ -868,6 +1025,7 @@ fn plan_changes(
     // the directory goes too (with the svlogd output in log/main), unless
     // it holds something servicebuilder and runsv did not put there.
     if !wanted.contains("log/run")
+        && root_has("log").is_some()
         && let Some(log) = dir.open_dir("log")?
     {
         let ours = ["run", "main", "supervise"];
@@ -876,22 +1034,29 @@ fn plan_changes(
             .iter()
             .all(|n| ours.contains(&n.as_str()) || fsx::is_temp_name(n))
         {
-            journal.ops.push(Op::Rmdir("log".into()));
+            plan.journal.ops.push(Op::Rmdir("log".into()));
         }
     }
     // conf/ is wholly generated: variables no longer in the template go.
-    if let Some(conf) = dir.open_dir("conf")? {
-        for n in conf.names()? {
+    if root_has("conf").is_some() {
+        let names: Vec<String> = match listed.get("conf") {
+            Some(l) => l.names.keys().cloned().collect(),
+            None => match dir.open_dir("conf")? {
+                Some(conf) => conf.names()?,
+                None => Vec::new(),
+            },
+        };
+        for n in names {
             let rel = format!("conf/{n}");
             if !wanted.contains(&rel) && !fsx::is_temp_name(&n) {
-                journal.ops.push(Op::Unlink(rel));
+                plan.journal.ops.push(Op::Unlink(rel));
             }
         }
         if t.env.is_empty() {
-            journal.ops.push(Op::Rmdir("conf".into()));
+            plan.journal.ops.push(Op::Rmdir("conf".into()));
         }
     }
-    Ok(())
+    Ok(plan)
 }
 
 #[cfg(test)]
@@ -930,7 +1095,8 @@ mod tests {
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
         names.sort();
-        assert_eq!(names, [LOCK_FILE, "web"]);
+        // Nothing but the service: no lock file, journal or litter.
+        assert_eq!(names, ["web"]);
     }
 
     #[test]
@@ -940,14 +1106,13 @@ mod tests {
         let root = fsx::Dir::open(&b.staging_root).unwrap();
         let dir = root.open_dir("web").unwrap().unwrap();
         // What a run killed right after committing would leave.
-        let mut j = Journal::default();
-        plan_changes(
-            &dir,
-            &render_service("web", &templates("web: {run: [b]}\n")["web"], &b.render),
-            &templates("web: {run: [b]}\n")["web"],
-            &mut j,
-        )
-        .unwrap();
+        let new = templates("web: {run: [b]}\n");
+        let entries = render_service("web", &new["web"], &b.render);
+        let plan = plan_changes(&dir, &entries, &new["web"]).unwrap();
+        for (parent, name, kind) in &plan.creates {
+            create(&dir.walk(parent).unwrap().unwrap(), name, kind).unwrap();
+        }
+        let j = plan.journal;
         assert!(!j.ops.is_empty());
         fs::write(b.staging_root.join(journal_name("web")), j.to_text()).unwrap();
         assert!(

@@ -1,7 +1,7 @@
 //! File-system primitives that never leave anything half-written: atomic
 //! writes (temporary name in the same directory, then `rename`),
 //! write-if-changed, atomic symlink swaps, exact modes whatever the umask,
-//! and an exclusive lock around multi-file changes.
+//! and an exclusive lock (on a directory) around multi-file changes.
 //!
 //! Temporary names start with `.`, so runsvdir (which skips dot-names)
 //! never sees them.
@@ -206,6 +206,19 @@ pub enum Kind {
     Symlink,
     /// Anything else (FIFO, socket, device).
     Other,
+}
+
+/// What [`Dir::compare_file`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compared {
+    /// A regular file with exactly the expected contents and mode.
+    Same,
+    /// A regular file whose contents or mode differ.
+    Differs,
+    /// Nothing there.
+    Missing,
+    /// Something else there (a symlink is reported, never followed).
+    NotAFile(Kind),
 }
 
 /// What [`Dir::stat`] reports.
@@ -436,19 +449,168 @@ impl Dir {
 
     /// The names in this directory (not `.` and `..`), unsorted.
     pub fn names(&self) -> Result<Vec<String>> {
-        // Listed through the descriptor, so a directory swapped for a link
-        // after it was opened is never listed instead.
-        let by_fd = format!("/proc/self/fd/{}", self.fd.as_raw_fd());
-        let mut out = Vec::new();
-        // Without /proc (a bare chroot), the path is listed instead.
-        let entries = fs::read_dir(&by_fd)
-            .or_else(|_| fs::read_dir(&self.path))
-            .with_context(|| format!("cannot list {}", self.path.display()))?;
-        for entry in entries {
-            let entry = entry.with_context(|| format!("cannot list {}", self.path.display()))?;
-            out.push(entry.file_name().to_string_lossy().into_owned());
+        Ok(self.entries()?.into_iter().map(|(n, _)| n).collect())
+    }
+
+    /// The entries of this directory (not `.` and `..`) with their types,
+    /// unsorted, listed from this very descriptor (a directory swapped for
+    /// a link after it was opened is never listed instead): one `lseek` and
+    /// `getdents64` until the end, no `stat` unless the file system does
+    /// not report types.
+    pub fn entries(&self) -> Result<Vec<(String, Kind)>> {
+        let fd = self.fd.as_raw_fd();
+        let fail = |e: Errno| {
+            Err(errno_io(e)).with_context(|| format!("cannot list {}", self.path.display()))
+        };
+        if let Err(e) = nix::unistd::lseek(&self.fd, 0, nix::unistd::Whence::SeekSet) {
+            return fail(e);
         }
-        Ok(out)
+        let mut out = Vec::new();
+        let mut buf = vec![0u8; 32 * 1024];
+        loop {
+            // SAFETY: the kernel writes at most `buf.len()` bytes into
+            // `buf`, which lives across the call; `fd` is ours and open.
+            let n = unsafe {
+                nix::libc::syscall(nix::libc::SYS_getdents64, fd, buf.as_mut_ptr(), buf.len())
+            };
+            if n < 0 {
+                return fail(Errno::last());
+            }
+            if n == 0 {
+                return Ok(out);
+            }
+            let mut at = 0usize;
+            let end = n as usize;
+            // struct linux_dirent64: u64 ino, i64 off, u16 reclen, u8 type,
+            // then the NUL-terminated name.
+            while at + 19 <= end {
+                let reclen = u16::from_ne_bytes([buf[at + 16], buf[at + 17]]) as usize;
+                if reclen < 19 || at + reclen > end {
+                    bail!("{}: a malformed directory entry", self.path.display());
+                }
+                let d_type = buf[at + 18];
+                let raw = &buf[at + 19..at + reclen];
+                let raw = &raw[..raw.iter().position(|&b| b == 0).unwrap_or(raw.len())];
+                at += reclen;
+                if raw == b"." || raw == b".." {
+                    continue;
+                }
+                let name = String::from_utf8_lossy(raw).into_owned();
+                let kind = match d_type {
+                    nix::libc::DT_REG => Kind::File,
+                    nix::libc::DT_DIR => Kind::Dir,
+                    nix::libc::DT_LNK => Kind::Symlink,
+                    nix::libc::DT_UNKNOWN => match self.stat(&name)? {
+                        Some(st) => st.kind,
+                        None => continue,
+                    },
+                    _ => Kind::Other,
+                };
+                out.push((name, kind));
+            }
+        }
+    }
+
+    /// Compares the entry `name` with a regular file holding exactly
+    /// `contents` with mode `mode`, never following a symlink: one
+    /// `openat`, one `fstat` and one `read` of the expected length plus one
+    /// byte (which shows a file that grew), then `close`.
+    pub fn compare_file(&self, name: &str, contents: &[u8], mode: u32) -> Result<Compared> {
+        let fd = match nix::fcntl::openat(
+            &self.fd,
+            name,
+            // O_NONBLOCK: a FIFO in the way must not hang the run.
+            OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC | OFlag::O_NONBLOCK,
+            Mode::empty(),
+        ) {
+            Ok(fd) => fd,
+            Err(Errno::ENOENT) => return Ok(Compared::Missing),
+            Err(Errno::ELOOP) => return Ok(Compared::NotAFile(Kind::Symlink)),
+            Err(e) => {
+                return Err(errno_io(e))
+                    .with_context(|| format!("cannot read {}", self.path.join(name).display()));
+            }
+        };
+        let st = nix::sys::stat::fstat(&fd)
+            .map_err(errno_io)
+            .with_context(|| format!("cannot inspect {}", self.path.join(name).display()))?;
+        match SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT {
+            SFlag::S_IFREG => {}
+            SFlag::S_IFDIR => return Ok(Compared::NotAFile(Kind::Dir)),
+            _ => return Ok(Compared::NotAFile(Kind::Other)),
+        }
+        if st.st_mode & 0o7777 != mode || st.st_size as u64 != contents.len() as u64 {
+            return Ok(Compared::Differs);
+        }
+        let mut buf = vec![0u8; contents.len() + 1];
+        let mut got = 0;
+        while got < buf.len() {
+            match nix::unistd::read(&fd, &mut buf[got..]) {
+                Ok(0) => break,
+                Ok(n) => {
+                    got += n;
+                    // A short read of a regular file is its end.
+                    if got < buf.len() {
+                        break;
+                    }
+                }
+                Err(Errno::EINTR) => {}
+                Err(e) => {
+                    return Err(errno_io(e)).with_context(|| {
+                        format!("cannot read {}", self.path.join(name).display())
+                    });
+                }
+            }
+        }
+        Ok(if buf[..got] == *contents {
+            Compared::Same
+        } else {
+            Compared::Differs
+        })
+    }
+
+    /// Writes the file `name` with `contents` and exactly `mode`,
+    /// atomically: a new file under a temporary dot-name, renamed over it.
+    pub fn write_atomic(&self, name: &str, contents: &[u8], mode: u32) -> Result<()> {
+        let tmp = temp_name(name);
+        let result = self
+            .create_file(&tmp, contents, mode)
+            .and_then(|()| self.rename(&tmp, name));
+        if result.is_err() {
+            let _ = self.unlink(&tmp);
+        }
+        result
+    }
+
+    /// True when a process holds the FIFO `rel` open for reading, as runsv
+    /// holds `supervise/ok` while it runs (the test `sv` makes): opening it
+    /// for writing without blocking fails with `ENXIO` when nobody reads.
+    /// A missing FIFO means no reader.
+    pub fn has_reader(&self, rel: &str) -> Result<bool> {
+        match nix::fcntl::openat(
+            &self.fd,
+            rel,
+            OFlag::O_WRONLY | OFlag::O_NONBLOCK | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        ) {
+            Ok(_) => Ok(true),
+            Err(Errno::ENXIO | Errno::ENOENT | Errno::ENOTDIR | Errno::ELOOP) => Ok(false),
+            Err(e) => Err(errno_io(e))
+                .with_context(|| format!("cannot open {}", self.path.join(rel).display())),
+        }
+    }
+
+    /// Takes the exclusive lock on this directory itself (`flock`), waiting
+    /// for another holder to finish; held until the [`Lock`] is dropped.
+    pub fn lock(&self) -> Result<Lock> {
+        let fd = self
+            .fd
+            .try_clone()
+            .context("cannot duplicate a descriptor")?;
+        let lock = Flock::lock(File::from(fd), FlockArg::LockExclusive)
+            .map_err(|(_, e)| e)
+            .with_context(|| format!("cannot lock {}", self.path.display()))?;
+        Ok(Lock { _lock: lock })
     }
 
     /// Flushes this directory's file system (one `syncfs`).
@@ -471,21 +633,10 @@ pub struct Lock {
     _lock: Flock<File>,
 }
 
-/// Takes the exclusive lock on `path` (created if needed), waiting for
-/// another holder to finish.
-pub fn lock(path: &Path) -> Result<Lock> {
-    let f = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .mode(0o600)
-        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_CLOEXEC)
-        .open(path)
-        .with_context(|| format!("cannot open the lock file {}", path.display()))?;
-    let lock = Flock::lock(f, FlockArg::LockExclusive)
-        .map_err(|(_, e)| e)
-        .with_context(|| format!("cannot lock {}", path.display()))?;
-    Ok(Lock { _lock: lock })
+/// Takes the exclusive lock on the directory `dir` itself, waiting for
+/// another holder to finish: no lock file is left behind in `dir`.
+pub fn lock(dir: &Path) -> Result<Lock> {
+    Dir::open(dir)?.lock()
 }
 
 /// One `syncfs` for the file system holding `dir`: cheaper than an fsync

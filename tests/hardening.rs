@@ -610,7 +610,6 @@ fn symlinks_out_of_the_roots_are_never_followed_for_writing_or_deletion() {
         ("staging/web/run", "run"),
         ("staging/web/conf/A", "conf/KEEP"),
         ("config/set.yaml", "run"),
-        ("staging/.servicebuilder.lock", "run"),
     ];
     for (entry, inside) in cases {
         let roots = Roots::new();
@@ -958,9 +957,7 @@ fn eight_concurrent_processes_end_where_a_serial_run_ends() {
     serial.ok(&["rebuild", "--prune"]);
     let view = |r: &Roots| {
         (
-            snapshot(&r.staging(), &|n| {
-                n == "supervise" || n == ".servicebuilder.lock"
-            }),
+            snapshot(&r.staging(), &|n| n == "supervise"),
             snapshot(&r.runit(), &|_| false)
                 .into_iter()
                 .map(|(p, n)| match n {
@@ -1128,7 +1125,6 @@ fn modes_are_exact_whatever_the_umask() {
         ("staging/sec/run", 0o755),
         ("staging/sec/conf", 0o700),
         ("staging/sec/conf/TOKEN", 0o600),
-        ("staging/.servicebuilder.lock", 0o600),
     ]
     .into_iter()
     .collect();

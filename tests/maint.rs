@@ -447,11 +447,8 @@ fn on_the_real_paths_the_files_match_debians_runit_helper_except_where_documente
             // only the links to them; we remove the directories too.
             "remove: only Debian: /run/runit/supervise/foo d",
             "remove: only Debian: /run/runit/supervise/foo.log d",
-            // prune's lock file (builder.rs), left in the staging root.
-            "remove: only ours: /etc/sv/.servicebuilder.lock f",
             "purge: only Debian: /run/runit/supervise/foo d",
             "purge: only Debian: /run/runit/supervise/foo.log d",
-            "purge: only ours: /etc/sv/.servicebuilder.lock f",
         ]
     );
     // And the host was not touched.

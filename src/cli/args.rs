@@ -38,7 +38,7 @@ FILES
   /usr/share/servicebuilder/PKG.yaml  services declared by installed packages
   SERVICE/.meta/servicebuilder      ownership marker; prune only removes links
                                     to, and directories with, this marker
-  STAGING/.servicebuilder.lock      taken by activate, rebuild and prune
+  STAGING/ (the directory itself)   locked by activate, rebuild and prune
 
 EXIT STATUS
   0  success
