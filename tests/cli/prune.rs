@@ -1,6 +1,6 @@
 //! `prune`: the seed's Prune, restricted to what servicebuilder made.
 
-use crate::fixture::Host;
+use crate::fixture::{Host, Runsvdir, wait_until};
 
 #[test]
 fn prune_after_emptying_a_template_removes_link_and_stage() {
@@ -86,4 +86,113 @@ fn services_a_package_declares_are_not_pruned() {
     std::fs::remove_file(fake.package_root.join("pkg.yaml")).unwrap();
     fake.prune().unwrap();
     assert!(std::fs::symlink_metadata(fake.runit_root.join("a")).is_err());
+}
+
+/// The runsv running in `dir` (its working directory), from /proc.
+fn runsv_in(dir: &std::path::Path) -> Option<i32> {
+    let dir = std::fs::canonicalize(dir).ok()?;
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let pid = e.file_name().to_str()?.parse::<i32>().ok()?;
+        let comm = std::fs::read_to_string(e.path().join("comm")).ok()?;
+        (comm.trim_end() == "runsv" && std::fs::read_link(e.path().join("cwd")).ok()? == dir)
+            .then_some(pid)
+    })
+}
+
+/// Alive and not yet a zombie waiting for runsvdir to reap it.
+fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        let rest = &s[s.rfind(')').map_or(0, |i| i + 1)..];
+        rest.split_whitespace().next() != Some("Z")
+    })
+}
+
+/// Kills a service's daemon by pid when the test ends, however it ends.
+struct KillOnDrop(i32);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.0),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+}
+
+/// Starts `yaml`'s only service `name` under a real runsvdir and waits
+/// until runsv runs it; returns runsvdir, runsv's pid and the daemon's.
+fn supervised(h: &Host, name: &str, yaml: &str) -> (Runsvdir, i32, KillOnDrop) {
+    let f = h.file("in/app.yaml", yaml);
+    h.ok(&["activate", "app", f.to_str().unwrap()]);
+    let runsvdir = Runsvdir::start(&h.runit(), None);
+    let pid_file = h.staging().join(name).join("supervise/pid");
+    assert!(
+        wait_until(15, || std::fs::read_to_string(&pid_file)
+            .is_ok_and(|p| !p.trim().is_empty())),
+        "runsvdir never started {name}"
+    );
+    let daemon: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let runsv = runsv_in(&h.staging().join(name)).expect("no runsv in the staged directory");
+    (runsvdir, runsv, KillOnDrop(daemon))
+}
+
+#[test]
+fn prune_removes_a_staged_directory_only_after_its_runsv_has_exited() {
+    let h = Host::new();
+    // The daemon takes two seconds to stop, so its runsv outlives the
+    // removed link by runsvdir's rescan delay plus two seconds.
+    let (_runsvdir, runsv, _daemon) = supervised(
+        &h,
+        "slow",
+        "slow: {run: [/bin/sh, -c, \"trap 'sleep 2; exit 0' TERM; while :; do sleep 0.1; done\"], \
+         sleep: 0}\n",
+    );
+    assert!(alive(runsv));
+    h.file("config/app.yaml", "{}\n");
+    let started = std::time::Instant::now();
+    h.ok(&["prune"]);
+    assert!(std::fs::symlink_metadata(h.runit().join("slow")).is_err());
+    assert!(
+        !h.staging().join("slow").exists(),
+        "the directory is removed once runsv is gone"
+    );
+    assert!(
+        !alive(runsv),
+        "prune returned, its directory removed, while runsv {runsv} still ran in it"
+    );
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(2),
+        "prune cannot have waited for a daemon that takes 2 s to stop: {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn a_service_that_outlives_the_wait_keeps_its_directory_until_the_next_prune() {
+    let h = Host::new();
+    let (_runsvdir, runsv, daemon) = supervised(
+        &h,
+        "stubborn",
+        "stubborn: {run: [/bin/sh, -c, \"trap '' TERM; while :; do sleep 0.1; done\"], sleep: 0}\n",
+    );
+    h.file("config/app.yaml", "{}\n");
+    let b = servicebuilder::builder::ServiceBuilder::new(h.config(), h.staging(), h.runit());
+    let started = std::time::Instant::now();
+    let report = b.prune().unwrap();
+    assert!(started.elapsed() >= servicebuilder::builder::PRUNE_WAIT);
+    assert_eq!(report.deferred, [h.staging().join("stubborn")]);
+    assert!(report.errors.is_empty());
+    assert!(alive(runsv), "runsv still waits for its daemon");
+    assert!(h.staging().join("stubborn/run").is_file(), "left in place");
+    assert!(std::fs::symlink_metadata(h.runit().join("stubborn")).is_err());
+    // Once the daemon is gone, runsv exits and the next prune finishes.
+    drop(daemon);
+    assert!(wait_until(10, || !alive(runsv)));
+    let report = b.prune().unwrap();
+    assert!(report.deferred.is_empty());
+    assert!(!h.staging().join("stubborn").exists());
 }
