@@ -465,8 +465,19 @@ impl Dir {
         if let Err(e) = nix::unistd::lseek(&self.fd, 0, nix::unistd::Whence::SeekSet) {
             return fail(e);
         }
+        // One buffer per thread: zeroing 32 KiB for every directory listed
+        // cost more than the listing itself.
+        thread_local! {
+            static BUF: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0; 32 * 1024]);
+        }
+        BUF.with(|b| self.entries_into(fd, &mut b.borrow_mut()))
+    }
+
+    fn entries_into(&self, fd: i32, buf: &mut [u8]) -> Result<Vec<(String, Kind)>> {
+        let fail = |e: Errno| {
+            Err(errno_io(e)).with_context(|| format!("cannot list {}", self.path.display()))
+        };
         let mut out = Vec::new();
-        let mut buf = vec![0u8; 32 * 1024];
         loop {
             // SAFETY: the kernel writes at most `buf.len()` bytes into
             // `buf`, which lives across the call; `fd` is ours and open.
