@@ -23,7 +23,6 @@
 //! such service. Control commands print sv's `ok: …` line on success and
 //! the error on standard error otherwise.
 
-use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
 use std::io::Write;
 use std::os::fd::{AsFd, OwnedFd};
@@ -31,7 +30,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
@@ -164,10 +163,11 @@ pub fn status_if_plain() -> Option<anyhow::Result<ExitCode>> {
 /// Without arguments, the runit root is listed once (`d_type` says which
 /// entries can be services: no `stat` per entry) and every service is then
 /// opened relative to a handle on it; see [`crate::sv`] for what one
-/// service costs. Many services are read in runs of [`CHUNK`] by as many
-/// threads as there are CPUs: the cost is all system calls, which run in
-/// parallel. The text goes out in service order, in blocks of
-/// [`OUT_BLOCK`] bytes.
+/// service costs. Many services are read in runs of [`CHUNK`], by as many
+/// threads as there are CPUs when they are free (the cost is all system
+/// calls, which run in parallel) and never slower than by one thread when
+/// they are not (see `in_order`). The text goes out in service order, in
+/// blocks of [`OUT_BLOCK`] bytes.
 pub fn status(roots: &RootArgs, services: &[String], json: bool) -> anyhow::Result<ExitCode> {
     status_in(&roots.runit_root, services, json)
 }
@@ -178,35 +178,17 @@ pub fn status_in(root: &Path, services: &[String], json: bool) -> anyhow::Result
     let mut out = Output::new();
     if services.is_empty() {
         let cannot = || format!("cannot list the runit root {}", root.display());
-        let names = Names::list(root).with_context(cannot)?;
-        let dir = open_root(root).with_context(cannot)?;
-        let read = |chunk: usize| {
-            let mut part = Part::new(json, now);
-            let mut spent = Spent::default();
-            for name in names.chunk(chunk) {
-                let rel = Path::new(OsStr::from_bytes(name));
-                match SvDir::open(dir.as_fd(), root, rel) {
-                    Ok(sv) => {
-                        let status = ServiceStatus::read_dir(&sv, &mut spent);
-                        part.add(name, &|| sv.path(), status);
-                        sv.retire(&mut spent);
-                    }
-                    // A dangling link or a link to a file: not a service.
-                    Err(Errno::ENOENT | Errno::ENOTDIR) => {}
-                    Err(e) => {
-                        let path = root.join(rel);
-                        part.add(name, &|| path.clone(), Err(open_error(e, path.clone())));
-                    }
-                }
-            }
-            part
-        };
-        let threads = if names.len() >= PARALLEL_FROM {
-            std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS))
+        let names = Arc::new(Names::list(root).with_context(cannot)?);
+        let dir = Arc::new(open_root(root).with_context(cannot)?);
+        let helpers = if names.len() >= PARALLEL_FROM {
+            std::thread::available_parallelism().map_or(0, |n| n.get().min(MAX_THREADS) - 1)
         } else {
-            1
+            0
         };
-        in_order(names.chunks(), threads, read, |part| out.append(part))?;
+        let chunks = names.chunks();
+        let root = root.to_owned();
+        let read = move |chunk: usize| read_chunk(&names, &dir, &root, chunk, json, now);
+        in_order(chunks, helpers, read, |part| out.append(part))?;
     } else {
         // Names are looked up relative to one handle on the root; when the
         // root cannot be opened, each lookup fails on its own, as in sv.
@@ -245,67 +227,103 @@ pub const CHUNK: usize = 64;
 /// From how many services on `status` reads with several threads (below,
 /// starting them costs more than they save).
 const PARALLEL_FROM: usize = 4 * CHUNK;
-/// At most this many threads read.
+/// At most this many threads read (the calling one included).
 const MAX_THREADS: usize = 4;
 
-/// Runs `work(0)`, …, `work(chunks - 1)` on `threads` threads (the calling
-/// one included) and hands the results to `emit` in that order, each as
-/// soon as it and all before it are done. After an error from `emit`, no
-/// new chunk is started and the error is returned.
-fn in_order<T: Send>(
+/// Reads run `chunk` of the services listed in `names`, in the runit root
+/// `root` open as `dir`.
+fn read_chunk(
+    names: &Names,
+    dir: &OwnedFd,
+    root: &Path,
+    chunk: usize,
+    json: bool,
+    now: SystemTime,
+) -> Part {
+    let mut part = Part::new(json, now);
+    let mut spent = Spent::default();
+    for name in names.chunk(chunk) {
+        let rel = Path::new(OsStr::from_bytes(name));
+        match SvDir::open(dir.as_fd(), root, rel) {
+            Ok(sv) => {
+                let status = ServiceStatus::read_dir(&sv, &mut spent);
+                part.add(name, &|| sv.path(), status);
+                sv.retire(&mut spent);
+            }
+            // A dangling link or a link to a file: not a service.
+            Err(Errno::ENOENT | Errno::ENOTDIR) => {}
+            Err(e) => {
+                let path = root.join(rel);
+                part.add(name, &|| path.clone(), Err(open_error(e, path.clone())));
+            }
+        }
+    }
+    part
+}
+
+/// Runs `work(0)`, …, `work(chunks - 1)` and hands the results to `emit` in
+/// that order, the calling thread going front to back and `helpers` more
+/// threads back to front. The calling thread never waits for a helper:
+/// a chunk that a helper has finished is taken as it is, and one it has not
+/// (still reading it, or descheduled on a busy machine) is read again. That
+/// is harmless because reading a status changes nothing, and it bounds the
+/// time by what one thread alone would take. Helpers are not joined: they
+/// stop at the next chunk once the calling thread has passed them. After an
+/// error from `emit`, nothing more is read and the error is returned.
+fn in_order<T: Send + 'static>(
     chunks: usize,
-    threads: usize,
-    work: impl Fn(usize) -> T + Sync,
+    helpers: usize,
+    work: impl Fn(usize) -> T + Send + Sync + 'static,
     mut emit: impl FnMut(T) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
-    if threads <= 1 || chunks <= 1 {
+    if helpers == 0 || chunks <= 1 {
         return (0..chunks).try_for_each(|i| emit(work(i)));
     }
-    let next = AtomicUsize::new(0);
-    let claim = || {
-        let i = next.fetch_add(1, Ordering::Relaxed);
-        (i < chunks).then_some(i)
-    };
-    std::thread::scope(|scope| {
-        let (tx, rx) = mpsc::channel();
-        for _ in 1..threads {
-            let tx = tx.clone();
-            let (claim, work) = (&claim, &work);
-            scope.spawn(move || {
-                own_descriptor_table();
-                while let Some(i) = claim() {
-                    if tx.send((i, work(i))).is_err() {
-                        break;
-                    }
+    let shared = Arc::new(Shared {
+        front: AtomicUsize::new(0),
+        back: AtomicUsize::new(chunks),
+        done: (0..chunks).map(|_| Mutex::new(None)).collect(),
+    });
+    let work = Arc::new(work);
+    for _ in 0..helpers {
+        let (shared, work) = (Arc::clone(&shared), Arc::clone(&work));
+        // Without a helper, the calling thread simply does everything.
+        let _ = std::thread::Builder::new().spawn(move || {
+            own_descriptor_table();
+            while let Ok(last) = shared
+                .back
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |b| b.checked_sub(1))
+            {
+                let i = last - 1;
+                if i < shared.front.load(Ordering::SeqCst) {
+                    break;
                 }
-            });
-        }
-        drop(tx);
-        let mut done: BTreeMap<usize, T> = BTreeMap::new();
-        let mut emitted = 0;
-        while emitted < chunks {
-            if let Some(i) = claim() {
-                done.insert(i, work(i));
-            } else if done.first_key_value().is_none_or(|(&i, _)| i != emitted) {
-                // Every chunk is taken; the next to emit is another's.
-                match rx.recv() {
-                    Ok((i, t)) => {
-                        done.insert(i, t);
-                    }
-                    Err(_) => break,
-                }
+                let t = work(i);
+                *shared.done[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(t);
             }
-            done.extend(rx.try_iter());
-            while let Some(t) = done.remove(&emitted) {
-                emitted += 1;
-                if let Err(e) = emit(t) {
-                    next.store(chunks, Ordering::Relaxed);
-                    return Err(e);
-                }
-            }
+        });
+    }
+    for i in 0..chunks {
+        shared.front.store(i + 1, Ordering::SeqCst);
+        let ready = shared.done[i]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Err(e) = emit(ready.unwrap_or_else(|| work(i))) {
+            shared.front.store(chunks, Ordering::SeqCst);
+            return Err(e);
         }
-        Ok(())
-    })
+    }
+    Ok(())
+}
+
+/// What [`in_order`]'s threads share: the next chunk of the calling thread
+/// (from the front) and of the helpers (from the back, exclusive), and the
+/// helpers' results.
+struct Shared<T> {
+    front: AtomicUsize,
+    back: AtomicUsize,
+    done: Vec<Mutex<Option<T>>>,
 }
 
 /// Gives the calling thread its own copy of the descriptor table. Threads
@@ -637,30 +655,54 @@ mod tests {
 
     #[test]
     fn in_order_emits_every_chunk_once_in_order_whatever_finishes_first() {
-        // Early chunks are the slow ones, so later ones finish first.
+        // Early chunks are the slow ones.
         let work = |i: usize| {
             std::thread::sleep(Duration::from_millis(((40 - i) % 7) as u64));
             i * 10
         };
+        for helpers in [0, 1, 3] {
+            let mut seen = Vec::new();
+            in_order(40, helpers, work, |t| {
+                seen.push(t);
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(seen, (0..40).map(|i| i * 10).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn in_order_never_waits_for_a_stalled_helper() {
+        let caller = std::thread::current().id();
+        let work = move |i: usize| {
+            if std::thread::current().id() != caller {
+                // A helper descheduled for a long time.
+                std::thread::sleep(Duration::from_secs(3));
+            }
+            i
+        };
+        let t0 = std::time::Instant::now();
         let mut seen = Vec::new();
-        in_order(40, 3, work, |t| {
+        in_order(20, 2, work, |t| {
             seen.push(t);
             Ok(())
         })
         .unwrap();
-        assert_eq!(seen, (0..40).map(|i| i * 10).collect::<Vec<_>>());
+        assert_eq!(seen, (0..20).collect::<Vec<_>>());
+        assert!(t0.elapsed() < Duration::from_secs(2), "{:?}", t0.elapsed());
     }
 
     #[test]
     fn in_order_stops_at_the_first_emit_error() {
-        let started = AtomicUsize::new(0);
-        let work = |i: usize| {
-            started.fetch_add(1, Ordering::Relaxed);
+        let started = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&started);
+        let work = move |i: usize| {
+            counter.fetch_add(1, Ordering::Relaxed);
             std::thread::sleep(Duration::from_millis(2));
             i
         };
         let mut seen = Vec::new();
-        let err = in_order(1000, 2, work, |t| {
+        let err = in_order(1000, 1, work, |t| {
             if t == 5 {
                 return Err(std::io::ErrorKind::BrokenPipe.into());
             }
@@ -670,9 +712,8 @@ mod tests {
         .unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe);
         assert_eq!(seen, [0, 1, 2, 3, 4]);
-        assert!(
-            started.load(Ordering::Relaxed) < 100,
-            "no new chunk after the error"
-        );
+        std::thread::sleep(Duration::from_millis(50));
+        let n = started.load(Ordering::Relaxed);
+        assert!(n < 100, "{n} chunks read: reading went on after the error");
     }
 }
