@@ -87,6 +87,7 @@ pub fn rebuild(roots: &RootArgs, prune: bool) -> Result<ExitCode> {
         } else {
             report = b.prune().context("cannot prune")?;
             eprintln!("servicebuilder: pruned {} path(s)", report.removed.len());
+            print_deferred(&report);
         }
     }
     Ok(if failed {
@@ -96,12 +97,26 @@ pub fn rebuild(roots: &RootArgs, prune: bool) -> Result<ExitCode> {
     })
 }
 
+/// Staged directories whose runsv outlived the wait are kept for the next
+/// prune; say so, since nothing else shows it.
+fn print_deferred(report: &Report) {
+    for p in &report.deferred {
+        eprintln!(
+            "servicebuilder: kept {}: its runsv still runs {} s after its link was \
+             removed; the next prune removes it",
+            p.display(),
+            crate::builder::PRUNE_WAIT.as_secs()
+        );
+    }
+}
+
 /// `servicebuilder prune`.
 pub fn prune(roots: &RootArgs) -> Result<ExitCode> {
     let report = builder(roots).prune().context("cannot prune")?;
     for p in &report.removed {
         eprintln!("servicebuilder: removed {}", p.display());
     }
+    print_deferred(&report);
     Ok(ExitCode::SUCCESS)
 }
 
