@@ -99,7 +99,9 @@ impl Status {
         let tai = u64::from_be_bytes(raw[0..8].try_into().unwrap());
         let nanos = u32::from_be_bytes(raw[8..12].try_into().unwrap());
         let pid = u32::from_le_bytes(raw[12..16].try_into().unwrap());
-        let unix = tai.saturating_sub(TAI_UNIX_EPOCH);
+        // A corrupt or hostile stamp must not overflow SystemTime (a
+        // panic); 2^40 s is some 35,000 years, far beyond any real one.
+        let unix = tai.saturating_sub(TAI_UNIX_EPOCH).min(1 << 40);
         let since = UNIX_EPOCH + Duration::new(unix, nanos.min(999_999_999));
         Status {
             state: match raw[19] {
