@@ -591,9 +591,9 @@ fn status_of_thousands_of_services_is_written_in_large_blocks() {
 }
 
 #[test]
-fn many_services_read_by_several_threads_print_as_one_sv_call_does() {
-    // Enough services for `status` to read them in parallel runs; every
-    // other one has no runsv, so that lines of both kinds interleave.
+fn many_services_print_as_one_sv_call_does() {
+    // Many runs of services read together; every other one has no runsv,
+    // so that lines of both kinds interleave.
     let tmp = root();
     let svroot = tmp.path().join("service");
     let st = future_status(99);

@@ -29,8 +29,6 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
@@ -163,11 +161,10 @@ pub fn status_if_plain() -> Option<anyhow::Result<ExitCode>> {
 /// Without arguments, the runit root is listed once (`d_type` says which
 /// entries can be services: no `stat` per entry) and every service is then
 /// opened relative to a handle on it; see [`crate::sv`] for what one
-/// service costs. Many services are read in runs of [`CHUNK`], by as many
-/// threads as there are CPUs when they are free (the cost is all system
-/// calls, which run in parallel) and never slower than by one thread when
-/// they are not (see `in_order`). The text goes out in service order, in
-/// blocks of [`OUT_BLOCK`] bytes.
+/// service costs. The text goes out in service order, in blocks of
+/// [`OUT_BLOCK`] bytes. One thread does it all: helper threads made the
+/// median time of 1000 services under a real runsvdir twice as long (see
+/// BENCHMARKS.md).
 pub fn status(roots: &RootArgs, services: &[String], json: bool) -> anyhow::Result<ExitCode> {
     status_in(&roots.runit_root, services, json)
 }
@@ -178,17 +175,11 @@ pub fn status_in(root: &Path, services: &[String], json: bool) -> anyhow::Result
     let mut out = Output::new();
     if services.is_empty() {
         let cannot = || format!("cannot list the runit root {}", root.display());
-        let names = Arc::new(Names::list(root).with_context(cannot)?);
-        let dir = Arc::new(open_root(root).with_context(cannot)?);
-        let helpers = if names.len() >= PARALLEL_FROM {
-            std::thread::available_parallelism().map_or(0, |n| n.get().min(MAX_THREADS) - 1)
-        } else {
-            0
-        };
-        let chunks = names.chunks();
-        let root = root.to_owned();
-        let read = move |chunk: usize| read_chunk(&names, &dir, &root, chunk, json, now);
-        in_order(chunks, helpers, read, |part| out.append(part))?;
+        let names = Names::list(root).with_context(cannot)?;
+        let dir = open_root(root).with_context(cannot)?;
+        for chunk in 0..names.chunks() {
+            out.append(read_chunk(&names, &dir, root, chunk, json, now))?;
+        }
     } else {
         // Names are looked up relative to one handle on the root; when the
         // root cannot be opened, each lookup fails on its own, as in sv.
@@ -222,13 +213,9 @@ pub fn status_in(root: &Path, services: &[String], json: bool) -> anyhow::Result
 
 /// How much text `status` gathers before one `write`.
 pub const OUT_BLOCK: usize = 64 * 1024;
-/// How many services one thread reads in a row.
+/// How many services are read into one piece of output before it is
+/// appended to the rest.
 pub const CHUNK: usize = 64;
-/// From how many services on `status` reads with several threads (below,
-/// starting them costs more than they save).
-const PARALLEL_FROM: usize = 4 * CHUNK;
-/// At most this many threads read (the calling one included).
-const MAX_THREADS: usize = 4;
 
 /// Reads run `chunk` of the services listed in `names`, in the runit root
 /// `root` open as `dir`.
@@ -259,86 +246,6 @@ fn read_chunk(
         }
     }
     part
-}
-
-/// Runs `work(0)`, …, `work(chunks - 1)` and hands the results to `emit` in
-/// that order, the calling thread going front to back and `helpers` more
-/// threads back to front. The calling thread never waits for a helper:
-/// a chunk that a helper has finished is taken as it is, and one it has not
-/// (still reading it, or descheduled on a busy machine) is read again. That
-/// is harmless because reading a status changes nothing, and it bounds the
-/// time by what one thread alone would take. Helpers are not joined: they
-/// stop at the next chunk once the calling thread has passed them. After an
-/// error from `emit`, nothing more is read and the error is returned.
-fn in_order<T: Send + 'static>(
-    chunks: usize,
-    helpers: usize,
-    work: impl Fn(usize) -> T + Send + Sync + 'static,
-    mut emit: impl FnMut(T) -> std::io::Result<()>,
-) -> std::io::Result<()> {
-    if helpers == 0 || chunks <= 1 {
-        return (0..chunks).try_for_each(|i| emit(work(i)));
-    }
-    let shared = Arc::new(Shared {
-        front: AtomicUsize::new(0),
-        back: AtomicUsize::new(chunks),
-        done: (0..chunks).map(|_| Mutex::new(None)).collect(),
-    });
-    let work = Arc::new(work);
-    for _ in 0..helpers {
-        let (shared, work) = (Arc::clone(&shared), Arc::clone(&work));
-        // Without a helper, the calling thread simply does everything.
-        let _ = std::thread::Builder::new().spawn(move || {
-            own_descriptor_table();
-            while let Ok(last) = shared
-                .back
-                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |b| b.checked_sub(1))
-            {
-                let i = last - 1;
-                if i < shared.front.load(Ordering::SeqCst) {
-                    break;
-                }
-                let t = work(i);
-                *shared.done[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(t);
-            }
-        });
-    }
-    for i in 0..chunks {
-        shared.front.store(i + 1, Ordering::SeqCst);
-        let ready = shared.done[i]
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        if let Err(e) = emit(ready.unwrap_or_else(|| work(i))) {
-            shared.front.store(chunks, Ordering::SeqCst);
-            return Err(e);
-        }
-    }
-    Ok(())
-}
-
-/// What [`in_order`]'s threads share: the next chunk of the calling thread
-/// (from the front) and of the helpers (from the back, exclusive), and the
-/// helpers' results.
-struct Shared<T> {
-    front: AtomicUsize,
-    back: AtomicUsize,
-    done: Vec<Mutex<Option<T>>>,
-}
-
-/// Gives the calling thread its own copy of the descriptor table. Threads
-/// that share one make every descriptor-based call take a reference on the
-/// `struct file` (the root handle's, shared by all: its cache line bounces
-/// between CPUs) and serialise opens and closes on the table's lock;
-/// measured, two such threads were slower than one. With a copy, each
-/// thread opens and closes its own descriptors only. If the kernel refuses,
-/// the table stays shared, which is slower but as correct.
-fn own_descriptor_table() {
-    // SAFETY: unshare(CLONE_FILES) only affects the calling thread's view
-    // of descriptors: every descriptor it holds stays valid in its copy
-    // (the root handle, standard streams), and the ones it opens from now
-    // on are its own, all closed by it (`Spent`) or when it exits.
-    let _ = unsafe { nix::libc::unshare(nix::libc::CLONE_FILES) };
 }
 
 /// What a run of services printed (text, or JSON objects), and the exit
@@ -492,10 +399,6 @@ impl Names {
         Ok(names)
     }
 
-    fn len(&self) -> usize {
-        self.spans.len()
-    }
-
     /// How many runs of [`CHUNK`] names there are.
     fn chunks(&self) -> usize {
         self.spans.len().div_ceil(CHUNK)
@@ -555,7 +458,6 @@ pub fn control(roots: &RootArgs, action: Action, args: &ControlArgs) -> anyhow::
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     fn argv(s: &str) -> Vec<OsString> {
         s.split_whitespace().map(OsString::from).collect()
@@ -651,69 +553,5 @@ mod tests {
         assert_eq!(root(Some("")), None, "an empty variable is left to clap");
         let with_d = status_fast_path(&argv("-d /r status"), Some(OsStr::new("/srv/sv")));
         assert_eq!(with_d.unwrap().runit_root, PathBuf::from("/r"));
-    }
-
-    #[test]
-    fn in_order_emits_every_chunk_once_in_order_whatever_finishes_first() {
-        // Early chunks are the slow ones.
-        let work = |i: usize| {
-            std::thread::sleep(Duration::from_millis(((40 - i) % 7) as u64));
-            i * 10
-        };
-        for helpers in [0, 1, 3] {
-            let mut seen = Vec::new();
-            in_order(40, helpers, work, |t| {
-                seen.push(t);
-                Ok(())
-            })
-            .unwrap();
-            assert_eq!(seen, (0..40).map(|i| i * 10).collect::<Vec<_>>());
-        }
-    }
-
-    #[test]
-    fn in_order_never_waits_for_a_stalled_helper() {
-        let caller = std::thread::current().id();
-        let work = move |i: usize| {
-            if std::thread::current().id() != caller {
-                // A helper descheduled for a long time.
-                std::thread::sleep(Duration::from_secs(3));
-            }
-            i
-        };
-        let t0 = std::time::Instant::now();
-        let mut seen = Vec::new();
-        in_order(20, 2, work, |t| {
-            seen.push(t);
-            Ok(())
-        })
-        .unwrap();
-        assert_eq!(seen, (0..20).collect::<Vec<_>>());
-        assert!(t0.elapsed() < Duration::from_secs(2), "{:?}", t0.elapsed());
-    }
-
-    #[test]
-    fn in_order_stops_at_the_first_emit_error() {
-        let started = Arc::new(AtomicUsize::new(0));
-        let counter = Arc::clone(&started);
-        let work = move |i: usize| {
-            counter.fetch_add(1, Ordering::Relaxed);
-            std::thread::sleep(Duration::from_millis(2));
-            i
-        };
-        let mut seen = Vec::new();
-        let err = in_order(1000, 1, work, |t| {
-            if t == 5 {
-                return Err(std::io::ErrorKind::BrokenPipe.into());
-            }
-            seen.push(t);
-            Ok(())
-        })
-        .unwrap_err();
-        assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe);
-        assert_eq!(seen, [0, 1, 2, 3, 4]);
-        std::thread::sleep(Duration::from_millis(50));
-        let n = started.load(Ordering::Relaxed);
-        assert!(n < 100, "{n} chunks read: reading went on after the error");
     }
 }
