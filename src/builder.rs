@@ -160,9 +160,7 @@ impl ServiceBuilder {
     /// files, and nothing is changed.
     pub fn activate(&self, name: &str, templates: &Templates) -> Result<Report> {
         validate_set_name(name)?;
-        fsx::ensure_root(&self.staging_root)?;
-        let _lock = self.lock()?;
-        let mut report = self.recover()?;
+        let (_lock, mut report) = self.begin()?;
         let path = self.config_path(name);
         // The set's own file is not read: what it declares is replaced.
         let (declared, _) = self.declarations_except(Some(&path))?;
@@ -189,9 +187,7 @@ impl ServiceBuilder {
     /// (the seed's Rebuild). A bad file is reported in
     /// [`Report::errors`] and the other files are still rebuilt.
     pub fn rebuild(&self) -> Result<Report> {
-        fsx::ensure_root(&self.staging_root)?;
-        let _lock = self.lock()?;
-        let mut report = self.recover()?;
+        let (_lock, mut report) = self.begin()?;
         let root = fsx::Dir::open(&self.staging_root)?;
         let mut seen: BTreeMap<String, PathBuf> = BTreeMap::new();
         for file in self.config_files()? {
@@ -233,9 +229,7 @@ impl ServiceBuilder {
     /// directories carrying a `config` marker, are ever removed. If any
     /// template file cannot be read, nothing is removed.
     pub fn prune(&self) -> Result<Report> {
-        fsx::ensure_root(&self.staging_root)?;
-        let _lock = self.lock()?;
-        let mut report = self.recover()?;
+        let (_lock, mut report) = self.begin()?;
         let (declared, errors) = self.declarations()?;
         if !errors.is_empty() {
             bail!(
@@ -618,6 +612,15 @@ impl ServiceBuilder {
             link.parent().unwrap_or(Path::new("/")).join(target)
         };
         Ok(marker_kind(&target).is_some())
+    }
+
+    /// What every multi-file change starts with: the staging root exists,
+    /// it is locked, and what a killed run left is finished first.
+    fn begin(&self) -> Result<(fsx::Lock, Report)> {
+        fsx::ensure_root(&self.staging_root)?;
+        let lock = self.lock()?;
+        let report = self.recover()?;
+        Ok((lock, report))
     }
 
     fn lock(&self) -> Result<fsx::Lock> {

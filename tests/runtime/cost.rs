@@ -29,6 +29,14 @@ fn trace(sb: &Sandbox) -> Vec<String> {
         .collect()
 }
 
+/// The programs the traced calls exec, in order.
+fn programs(calls: &[String]) -> Vec<String> {
+    calls
+        .iter()
+        .map(|c| c.split('"').nth(1).unwrap_or(c).to_string())
+        .collect()
+}
+
 fn service(sb: &Sandbox) {
     sb.service(NAME, OURS, "exec /bin/true\n", "");
     sb.write("etc/default/runit", "VERBOSE=0\nDEBUG=0\n", 0o644);
@@ -39,11 +47,11 @@ fn the_common_case_forks_nothing() {
     let sb = Sandbox::new();
     service(&sb);
     let calls = trace(&sb);
-    let programs: Vec<_> = calls
-        .iter()
-        .map(|c| c.split('"').nth(1).unwrap_or(c).to_string())
-        .collect();
-    assert_eq!(programs, ["./run", "/bin/sh", "/bin/true"], "{calls:#?}");
+    assert_eq!(
+        programs(&calls),
+        ["./run", "/bin/sh", "/bin/true"],
+        "{calls:#?}"
+    );
 }
 
 #[test]
@@ -56,11 +64,11 @@ fn a_defaults_file_with_parameter_expansions_forks_nothing() {
         0o644,
     );
     let calls = trace(&sb);
-    let programs: Vec<_> = calls
-        .iter()
-        .map(|c| c.split('"').nth(1).unwrap_or(c).to_string())
-        .collect();
-    assert_eq!(programs, ["./run", "/bin/sh", "/bin/true"], "{calls:#?}");
+    assert_eq!(
+        programs(&calls),
+        ["./run", "/bin/sh", "/bin/true"],
+        "{calls:#?}"
+    );
 }
 
 #[test]
