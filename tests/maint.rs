@@ -258,11 +258,12 @@ fn upgrade_with_onupgrade_reload_sends_hup() {
     let _runsvdir = host.runsvdir();
     let hups = host.p("hups");
     let body = format!(
-        "trap 'echo hup >> {}' HUP\nwhile :; do sleep 0.1; done",
+        "trap 'echo hup >> {}' HUP\necho $$ > ready\nwhile :; do sleep 0.1; done",
         hups.display()
     );
     let opts = ["--onupgrade", "reload"];
-    let before = host.install("foo", "foo", &body, &opts);
+    host.install("foo", "foo", &body, &opts);
+    let before = wait_ready(&host.svdir("foo")).pid;
     assert!(!hups.exists(), "installing does not reload");
     host.maint("prerm", "foo", &opts, &["upgrade", "1.1-1"]);
     host.maint("postinst", "foo", &opts, &["configure", "1.0-1"]);

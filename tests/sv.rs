@@ -134,7 +134,7 @@ fn finish_and_got_term_states_match_sv() {
     let (main, _) = assert_agrees_with_sv(tmp.path(), "stub", "normally down, down");
     assert_eq!(main.flags, Vec::<String>::new());
     send(stub.path(), "u");
-    wait_running(stub.path());
+    wait_ready(stub.path());
     send(stub.path(), "d");
     wait_status(stub.path(), "TERM sent", |s| s.got_term);
     let (main, _) = assert_agrees_with_sv(tmp.path(), "stub", "TERM ignored");
@@ -183,7 +183,7 @@ fn a_service_that_ignores_term_is_killed_after_the_timeout() {
     let tmp = root();
     let svc = ServiceDef::new(tmp.path().join("stubborn"), STUBBORN);
     let _runsv = Supervisor::runsv(svc.path());
-    let before = wait_running(svc.path());
+    let before = wait_ready(svc.path());
 
     let t0 = Instant::now();
     let err = RunitSv::default()
@@ -205,7 +205,7 @@ fn the_cli_reports_kill_and_timeout_with_their_exit_codes() {
     let tmp = root();
     ServiceDef::new(tmp.path().join("stubborn"), STUBBORN);
     let _runsv = Supervisor::runsv(&tmp.path().join("stubborn"));
-    let before = wait_running(&tmp.path().join("stubborn"));
+    let before = wait_ready(&tmp.path().join("stubborn"));
     let cli = |args: &[&str]| run(bin().arg("-d").arg(tmp.path()).args(args));
 
     let out = cli(&["stop", "stubborn", "--timeout", "1", "--no-kill"]);
@@ -216,7 +216,7 @@ fn the_cli_reports_kill_and_timeout_with_their_exit_codes() {
     let out = cli(&["restart", "stubborn", "--timeout", "1"]);
     assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
     assert!(stderr(&out).contains("was killed"), "{}", stderr(&out));
-    let after = wait_running(&tmp.path().join("stubborn"));
+    let after = wait_ready(&tmp.path().join("stubborn"));
     assert_ne!(after.pid, before.pid, "restarted after the kill");
 
     let out = cli(&["stop", "stubborn", "-t", "1"]);
@@ -360,12 +360,12 @@ fn a_second_stop_does_not_send_term_again_while_one_is_pending() {
     let tmp = root();
     let terms = tmp.path().join("terms");
     let body = format!(
-        "trap 'echo term >> {}' TERM\nwhile :; do sleep 0.1; done",
+        "trap 'echo term >> {}' TERM\necho $$ > ready\nwhile :; do sleep 0.1; done",
         terms.display()
     );
     let svc = ServiceDef::new(tmp.path().join("counter"), &body);
     let _runsv = Supervisor::runsv(svc.path());
-    wait_running(svc.path());
+    wait_ready(svc.path());
     let sv = RunitSv {
         kill: false,
         ..RunitSv::default()

@@ -120,16 +120,20 @@ impl Drop for KillOnDrop {
 }
 
 /// Starts `yaml`'s only service `name` under a real runsvdir and waits
-/// until runsv runs it; returns runsvdir, runsv's pid and the daemon's.
+/// until its daemon has written its pid to `ready` (done after its traps
+/// are set, so a TERM cannot beat them); returns runsvdir, runsv's pid and
+/// the daemon's.
 fn supervised(h: &Host, name: &str, yaml: &str) -> (Runsvdir, i32, KillOnDrop) {
     let f = h.file("in/app.yaml", yaml);
     h.ok(&["activate", "app", f.to_str().unwrap()]);
     let runsvdir = Runsvdir::start(&h.runit(), None);
     let pid_file = h.staging().join(name).join("supervise/pid");
+    let ready = h.staging().join(name).join("ready");
     assert!(
         wait_until(15, || std::fs::read_to_string(&pid_file)
-            .is_ok_and(|p| !p.trim().is_empty())),
-        "runsvdir never started {name}"
+            .is_ok_and(|p| !p.trim().is_empty()
+                && std::fs::read_to_string(&ready).is_ok_and(|r| r == p))),
+        "runsvdir never started {name}, or it never set its traps"
     );
     let daemon: i32 = std::fs::read_to_string(&pid_file)
         .unwrap()
@@ -148,7 +152,7 @@ fn prune_removes_a_staged_directory_only_after_its_runsv_has_exited() {
     let (_runsvdir, runsv, _daemon) = supervised(
         &h,
         "slow",
-        "slow: {run: [/bin/sh, -c, \"trap 'sleep 2; exit 0' TERM; while :; do sleep 0.1; done\"], \
+        "slow: {run: [/bin/sh, -c, \"trap 'sleep 2; exit 0' TERM; echo $$ > ready; while :; do sleep 0.1; done\"], \
          sleep: 0}\n",
     );
     assert!(alive(runsv));
@@ -177,7 +181,7 @@ fn a_service_that_outlives_the_wait_keeps_its_directory_until_the_next_prune() {
     let (_runsvdir, runsv, daemon) = supervised(
         &h,
         "stubborn",
-        "stubborn: {run: [/bin/sh, -c, \"trap '' TERM; while :; do sleep 0.1; done\"], sleep: 0}\n",
+        "stubborn: {run: [/bin/sh, -c, \"trap '' TERM; echo $$ > ready; while :; do sleep 0.1; done\"], sleep: 0}\n",
     );
     h.file("config/app.yaml", "{}\n");
     let b = servicebuilder::builder::ServiceBuilder::new(h.config(), h.staging(), h.runit());

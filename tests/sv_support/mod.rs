@@ -88,7 +88,8 @@ impl ServiceDef {
 pub const DAEMON: &str = "exec sleep 100000";
 /// A daemon that ignores TERM (only KILL stops it). The shell itself is
 /// the supervised pid; it waits in short sleeps so it notices nothing.
-pub const STUBBORN: &str = "trap '' TERM\nwhile :; do sleep 0.2; done";
+/// It announces its trap in `ready`: see [`wait_ready`].
+pub const STUBBORN: &str = "trap '' TERM\necho $$ > ready\nwhile :; do sleep 0.2; done";
 
 /// A running `runsv` or `runsvdir` and everything below it; all of it is
 /// stopped by pid on drop.
@@ -212,6 +213,27 @@ pub fn wait_running(dir: &Path) -> Status {
         &format!("{} to run", dir.display()),
         || {
             last = Status::read(dir).ok().filter(|s| s.pid != 0);
+            last.is_some()
+        },
+    );
+    last.unwrap()
+}
+
+/// Waits until the service in `dir` runs and its shell has written its own
+/// pid to `ready`, which it does once its signal traps are set. runsv
+/// reports `run` from the moment it forks, so a signal sent on that alone
+/// can beat the `trap` line on a loaded machine and kill the shell.
+pub fn wait_ready(dir: &Path) -> Status {
+    let mut last = None;
+    wait_until(
+        Duration::from_secs(10),
+        &format!("{} to set its traps", dir.display()),
+        || {
+            last = Status::read(dir).ok().filter(|s| {
+                s.pid != 0
+                    && fs::read_to_string(dir.join("ready"))
+                        .is_ok_and(|r| r.trim() == s.pid.to_string())
+            });
             last.is_some()
         },
     );
