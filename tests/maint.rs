@@ -179,7 +179,9 @@ fn install_enables_the_service_makes_supervise_links_and_starts_it_at_once() {
         .status("foo")
         .expect("supervised when postinst returns");
     assert_eq!((st.state, st.want), (State::Run, Want::Up));
-    assert!(took < Duration::from_secs(2), "postinst took {took:?}");
+    // runsvdir's own poll would take up to 5 s; the rescan signal makes
+    // it at once (slack for a loaded CI machine).
+    assert!(took < Duration::from_secs(4), "postinst took {took:?}");
     assert!(
         stdout(&out).starts_with("ok: run: foo: (pid "),
         "{}",
@@ -194,7 +196,9 @@ fn without_a_runsvdir_postinst_only_links_and_does_not_wait() {
     host.unpack("foo", "foo", DAEMON);
     let t0 = Instant::now();
     let out = host.maint("postinst", "foo", &[], &["configure", ""]);
-    assert!(t0.elapsed() < Duration::from_secs(1), "{:?}", t0.elapsed());
+    // No wait for a supervisor that is not there (slack for a loaded CI
+    // machine; a wait would take seconds more).
+    assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
     assert!(is_link_to(&host.enable_link("foo"), &host.svdir("foo")));
     assert_eq!((stdout(&out).as_str(), stderr(&out).as_str()), ("", ""));
 }

@@ -152,7 +152,9 @@ fn stop_brings_the_service_down_within_the_timeout() {
     let line = RunitSv::default()
         .stop(&Service::at(svc.path()), DEFAULT_TIMEOUT)
         .unwrap();
-    assert!(t0.elapsed() < SECOND, "took {:?}", t0.elapsed());
+    // Well under the 7 s timeout: stop returns when runsv reports down,
+    // not when the timeout runs out (slack for a loaded CI machine).
+    assert!(t0.elapsed() < 3 * SECOND, "took {:?}", t0.elapsed());
     assert_eq!(line, "ok: down: web: 0s, normally up");
     assert!(!pid_alive(before.pid), "the daemon is gone");
     let st = RunitSv::default().stat(&Service::at(svc.path())).unwrap();
@@ -275,7 +277,7 @@ fn runsv_not_running_and_supervise_ok_missing_are_told_apart() {
         sv.stop(&Service::at(never.path()), DEFAULT_TIMEOUT),
         Err(SvError::SuperviseOkMissing { .. })
     ));
-    assert!(t0.elapsed() < SECOND);
+    assert!(t0.elapsed() < 3 * SECOND, "{:?}", t0.elapsed());
     let quick = RunitSv {
         supervise_ok_timeout: Duration::from_millis(300),
         ..RunitSv::default()

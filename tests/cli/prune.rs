@@ -131,8 +131,9 @@ fn supervised(h: &Host, name: &str, yaml: &str) -> (Runsvdir, i32, KillOnDrop) {
     let ready = h.staging().join(name).join("ready");
     assert!(
         wait_until(15, || std::fs::read_to_string(&pid_file)
-            .is_ok_and(|p| !p.trim().is_empty()
-                && std::fs::read_to_string(&ready).is_ok_and(|r| r == p))),
+            .is_ok_and(
+                |p| !p.trim().is_empty() && std::fs::read_to_string(&ready).is_ok_and(|r| r == p)
+            )),
         "runsvdir never started {name}, or it never set its traps"
     );
     let daemon: i32 = std::fs::read_to_string(&pid_file)
