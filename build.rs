@@ -1,7 +1,9 @@
 //! Link arguments for the two runtime binaries, `invoke-run` and
 //! `finish-default`, which run at every service start and stop: most of
 //! their own cost there is the dynamic loader's (figures in invoke-run(8),
-//! PERFORMANCE). Nothing else in the package is affected.
+//! PERFORMANCE). The host command `servicebuilder` gets the static libgcc
+//! too: maintainer scripts and deploy tools call it once per service, and
+//! binding `libgcc_s` was a quarter of a `status` call (BENCHMARKS.md).
 //!
 //! Default: link `libgcc_eh.a` instead of `libgcc_s.so.1`, which is what
 //! `gcc -static-libgcc` does for C++ programs. std refers to the unwinder
@@ -21,6 +23,10 @@
 use std::path::Path;
 
 const RUNTIME_BINARIES: [&str; 2] = ["invoke-run", "finish-default"];
+
+/// Binaries that get the static libgcc, but never the static-pie opt-in,
+/// which is about service start-up only.
+const STATIC_LIBGCC_ONLY: [&str; 1] = ["servicebuilder"];
 
 /// The libraries rustc links for std on linux-gnu (`-lgcc_s -lutil -lrt
 /// -lpthread -lm -ldl -lc`), as static archives. libc comes last and
@@ -44,25 +50,28 @@ fn main() {
     {
         return;
     }
-    let out = std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR");
+    let out = Path::new(&std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).to_owned();
     let static_runtime = std::env::var("SERVICEBUILDER_STATIC_RUNTIME").as_deref() == Ok("1");
-    let dir = Path::new(&out).join(if static_runtime {
-        "static-runtime"
-    } else {
-        "static-libgcc"
-    });
-    std::fs::create_dir_all(&dir).expect("create a directory in OUT_DIR");
-    if static_runtime {
+    let libgcc = out.join("static-libgcc");
+    std::fs::create_dir_all(&libgcc).expect("create a directory in OUT_DIR");
+    linker_script(&libgcc, "gcc_s", "INPUT(-lgcc_eh)");
+    for bin in STATIC_LIBGCC_ONLY {
+        println!("cargo:rustc-link-arg-bin={bin}=-L{}", libgcc.display());
+    }
+    let runtime = if static_runtime {
+        let dir = out.join("static-runtime");
+        std::fs::create_dir_all(&dir).expect("create a directory in OUT_DIR");
         for (lib, command) in STATIC_LIBS {
             linker_script(&dir, lib, command);
         }
+        dir
     } else {
-        linker_script(&dir, "gcc_s", "INPUT(-lgcc_eh)");
-    }
+        libgcc
+    };
     for bin in RUNTIME_BINARIES {
         // GNU ld and lld search every -L directory, whatever its position
         // on the command line, before the compiler's own.
-        println!("cargo:rustc-link-arg-bin={bin}=-L{}", dir.display());
+        println!("cargo:rustc-link-arg-bin={bin}=-L{}", runtime.display());
         if static_runtime {
             println!("cargo:rustc-link-arg-bin={bin}=-static-pie");
         }

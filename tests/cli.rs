@@ -13,6 +13,8 @@ mod compat;
 mod depends;
 #[path = "cli/fixture.rs"]
 mod fixture;
+#[path = "cli/linking.rs"]
+mod linking;
 #[path = "common/procs.rs"]
 mod procs;
 #[path = "cli/prune.rs"]
