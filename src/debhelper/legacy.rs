@@ -191,6 +191,7 @@ pub fn plan_entry(
         onupgrade: o.onupgrade,
         scripts: !o.noscripts,
         in_etc: !o.usr,
+        depends: Vec::new(),
     })?;
 
     let empty = |path: String| Op::Write {

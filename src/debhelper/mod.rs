@@ -164,6 +164,8 @@ pub fn run(argv: &[String], env: &Env, root: &Path) -> Result<Outcome, DhError> 
             }
         }
         if !plan.services.is_empty() {
+            // A dependency cycle is bad input too: found before writing.
+            plan.snippet_order()?;
             plans.push(plan);
         }
     }
@@ -227,7 +229,7 @@ fn write_snippets(
         .iter()
         .map(|s| root.join(debhelper_file(&plan.package, *s)).exists())
         .collect();
-    for svc in plan.services.iter().filter(|s| s.scripts) {
+    for svc in plan.snippet_order()?.into_iter().filter(|s| s.scripts) {
         let enable = if svc.enable { "yes" } else { "no" };
         let subst = [
             ("NAME", svc.name.as_str()),

@@ -52,6 +52,7 @@ pub fn plan_file(root: &Path, rel: &str, plan: &mut PackagePlan) -> Result<(), D
             onupgrade: t.onupgrade,
             scripts: true,
             in_etc: true,
+            depends: t.depends.clone(),
         })?;
         let sv = format!("{tmp}/etc/sv/{name}");
         let entries = render_service(name, t, &render_options());

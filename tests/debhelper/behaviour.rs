@@ -376,3 +376,61 @@ fn snippets_are_valid_shell_and_do_nothing_under_dpkg_root() {
         );
     }
 }
+
+/// The `--name` of each `servicebuilder maint` call in a snippet file.
+fn maint_names(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| l.split("--name '").nth(1))
+        .map(|rest| rest.split('\'').next().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn snippets_enable_a_service_after_the_services_it_depends_on() {
+    let t = tree();
+    // Name order would be app, db, web, zz-cache: app would be linked (and
+    // its runscript would wait for db and zz-cache) before either exists.
+    t.file(
+        "debian/rdemo-run.runit.yaml",
+        "app:\n  run: [/usr/bin/app]\n  depends: [zz-cache, db, elsewhere]\n\
+         db:\n  run: [/usr/bin/db]\n\
+         web:\n  run: [/usr/bin/web]\n\
+         zz-cache:\n  run: [/usr/bin/cache]\n  depends: [db]\n",
+    );
+    // A dh-runit entry of the same package keeps its place after the YAML
+    // services; `elsewhere` (another package's service) does not count.
+    t.file("debian/rdemo-run.runit", "svc/demo name=legacy\n");
+    let out = t.dhsb(&[], &[]);
+    assert!(out.ok(), "{out:?}");
+    assert_eq!(
+        maint_names(&t.read("debian/rdemo-run.postinst.debhelper")),
+        ["db", "web", "zz-cache", "app", "legacy"]
+    );
+    // Removal runs the other way round: dependents stop first.
+    for script in ["prerm", "postrm"] {
+        assert_eq!(
+            maint_names(&t.read(&format!("debian/rdemo-run.{script}.debhelper"))),
+            ["legacy", "app", "zz-cache", "web", "db"],
+            "{script}"
+        );
+    }
+}
+
+#[test]
+fn a_dependency_cycle_is_an_error_before_anything_is_written() {
+    let t = tree();
+    t.file(
+        "debian/rdemo-run.runit.yaml",
+        "a:\n  run: [/usr/bin/a]\n  depends: [b]\n\
+         b:\n  run: [/usr/bin/b]\n  depends: [a]\n\
+         c:\n  run: [/usr/bin/c]\n",
+    );
+    let out = t.dhsb(&[], &[]);
+    assert!(!out.ok());
+    assert_eq!(
+        out.stderr,
+        "dh_servicebuilder: error: the services a, b of package rdemo-run depend on each other in a cycle, so none of them could start; drop one of the `depends`\n"
+    );
+    assert!(!t.exists("debian/rdemo-run"));
+    assert!(!t.exists("debian/rdemo-run.postinst.debhelper"));
+}
