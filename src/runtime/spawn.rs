@@ -125,9 +125,68 @@ pub fn spawn(
         };
         actions.add_dup2(from, child_fd)?;
     }
-    let attr = PosixSpawnAttr::init()?;
+    let mut attr = PosixSpawnAttr::init()?;
+    reset_internal_signals(&mut attr)?;
     let pid = posix_spawn(argv[0].as_c_str(), &actions, &attr, &argv, &envp)?;
     Ok(Child(pid))
+}
+
+/// glibc's two internal signals, `SIGCANCEL` and `SIGSETXID` (32 and 33,
+/// below `SIGRTMIN`).
+const GLIBC_INTERNAL_SIGNALS: [nix::libc::c_int; 2] = [32, 33];
+
+/// glibc's `posix_spawn` (2.36, bookworm) blocks every signal around the
+/// clone and then sets each blocked internal signal to `SIG_IGN` in the
+/// child, and an ignored disposition survives `execve`: the helper, and
+/// every process it starts (an init script's `start-stop-daemon`, say),
+/// would ignore signals 32 and 33, which a shell's fork leaves at their
+/// default. Ask for the default instead, unless this process ignores them
+/// itself (then the child inherits that, as under a shell).
+fn reset_internal_signals(attr: &mut PosixSpawnAttr) -> io::Result<()> {
+    let bits = 8 * std::mem::size_of::<nix::libc::c_ulong>();
+    // SAFETY: sigemptyset fills a local set.
+    let mut set: nix::libc::sigset_t = unsafe { std::mem::zeroed() };
+    unsafe { nix::libc::sigemptyset(&mut set) };
+    for sig in GLIBC_INTERNAL_SIGNALS {
+        if !ignored_here(sig) {
+            // glibc's sigaddset refuses its internal signals (EINVAL), so
+            // set the bit itself: signal N is bit N-1.
+            let bit = (sig - 1) as usize;
+            let words = (&mut set as *mut nix::libc::sigset_t).cast::<nix::libc::c_ulong>();
+            // SAFETY: sigset_t is an array of c_ulong (1024 bits) on Linux.
+            unsafe { *words.add(bit / bits) |= 1 << (bit % bits) };
+        }
+    }
+    // SAFETY: `set` is an initialised sigset_t.
+    let set = unsafe { nix::sys::signal::SigSet::from_sigset_t_unchecked(set) };
+    attr.set_sigdefault(&set)?;
+    attr.set_flags(nix::spawn::PosixSpawnFlags::POSIX_SPAWN_SETSIGDEF)?;
+    Ok(())
+}
+
+/// Whether this process ignores signal `sig`. Asked of the kernel
+/// directly: glibc's sigaction refuses its internal signals.
+fn ignored_here(sig: nix::libc::c_int) -> bool {
+    // The kernel's struct sigaction: the handler comes first, except on
+    // MIPS, where an int of flags precedes it; 8 words cover both.
+    let mut old = [0usize; 8];
+    // SAFETY: a null new action only reads; `old` is larger than the
+    // kernel's struct and the size argument is that of the signal mask.
+    let rc = unsafe {
+        nix::libc::syscall(
+            nix::libc::SYS_rt_sigaction,
+            sig,
+            std::ptr::null::<u8>(),
+            old.as_mut_ptr(),
+            std::mem::size_of::<u64>(),
+        )
+    };
+    let handler = if cfg!(any(target_arch = "mips", target_arch = "mips64")) {
+        old[1]
+    } else {
+        old[0]
+    };
+    rc == 0 && handler == nix::libc::SIG_IGN
 }
 
 /// [`spawn`], then wait.

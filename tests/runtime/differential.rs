@@ -23,6 +23,9 @@ struct Observation {
     /// What policy-rc.d and the init script were called with.
     policy_args: String,
     initd_args: String,
+    /// SigIgn / SigBlk as a child of policy-rc.d and of the init script
+    /// inherits them.
+    helper_signals: String,
     /// "CODE SIGNAL" as runsv passed them to ./finish.
     finish_args: String,
 }
@@ -40,6 +43,7 @@ fn observe(first_line: &str, setup: &dyn Fn(&Sandbox)) -> Observation {
         env: sb.final_env(),
         policy_args: sb.output("policy-args"),
         initd_args: sb.output("initd-args"),
+        helper_signals: sb.output("helper-signals"),
         finish_args: sb.output("finish-args"),
     }
 }
@@ -57,12 +61,14 @@ fn assert_same(debian: &Observation, ours: &Observation) {
     );
 }
 
-/// An init script that records its arguments and answers `status` with
-/// `status_code`.
+/// An init script that records its arguments and the signal state its
+/// children inherit, and answers `status` with `status_code`.
 fn init_script(sb: &Sandbox, status_code: i32) -> String {
     format!(
-        "#!/bin/sh\necho \"$@\" >> {}/initd-args\ncase $1 in status) exit {status_code};; esac\nexit 0\n",
-        sb.out.display()
+        "#!/bin/sh\necho \"$@\" >> {o}/initd-args\n\
+         /bin/grep -E '^Sig(Ign|Blk)' /proc/self/status >> {o}/helper-signals\n\
+         case $1 in status) exit {status_code};; esac\nexit 0\n",
+        o = sb.out.display()
     )
 }
 
@@ -291,6 +297,31 @@ fn an_init_script_is_stopped_before_the_start() {
     assert_same(&debian, &ours);
     assert_eq!(ours.initd_args, "stop --force-sysv\n");
     assert_eq!(ours.env["NAME"], "foo");
+}
+
+/// glibc's posix_spawn leaves its internal signals 32 and 33 ignored in the
+/// child; a shell's fork does not. Found with openssh-server's and dbus's
+/// real init scripts, whose start-stop-daemon inherited SigIgn 0x180000000.
+#[test]
+fn helpers_inherit_the_signal_state_a_shell_gives_them() {
+    let (debian, ours) = both(&|sb| {
+        sb.policy(104);
+        sb.write("etc/init.d/foo", init_script(sb, 0), 0o755);
+    });
+    assert_same(&debian, &ours);
+    let sig_ign = |text: &str| {
+        text.lines()
+            .filter(|l| l.starts_with("SigIgn"))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    let body = sig_ign(&ours.signals);
+    assert_eq!(body.len(), 1, "{}", ours.signals);
+    // policy-rc.d and the init script: the same as the body's.
+    assert_eq!(
+        sig_ign(&ours.helper_signals),
+        [body[0].clone(), body[0].clone()]
+    );
 }
 
 #[test]
