@@ -306,3 +306,62 @@ fn a_build_dependency_on_dh_sequence_servicebuilder_activates_the_addon() {
     );
     assert!(Path::new(&deb(&t, "rdemo-legacy")).exists());
 }
+
+#[test]
+fn dh_names_dh_runit_targets_that_no_longer_run_after_the_switch() {
+    let tools = ToolDir::new();
+    let control = "\
+Source: rdemo
+Section: admin
+Priority: optional
+Maintainer: Test Maintainer <test@example.org>
+Build-Depends: debhelper-compat (= 13)
+
+Package: rdemo-run
+Architecture: all
+Depends: ${misc:Depends}
+Description: runit services of the demo
+ A package switched from dh-runit that kept its override.
+";
+    // As openssh-server's debian/rules (bookworm) has it: after switching
+    // the addon, dh would skip this target without a word.
+    let hooks =
+        "\n\noverride_dh_runit:\n\tdh_runit -prdemo-run\n\nexecute_after_dh_runit:\n\ttrue\n";
+    let t = Tree::buildable(control, &format!("--with servicebuilder{hooks}"));
+    t.file("debian/rdemo-run.runit", "svc/demo\n");
+    t.file("svc/demo", "#!/bin/sh\nexec sleep 1000\n");
+    let out = build(&t, &tools, &[]);
+    for target in ["override_dh_runit", "execute_after_dh_runit"] {
+        assert!(
+            out.stderr.contains(&format!(
+                "dh: warning: The target {target} references a now obsolete command and will not be run!"
+            )),
+            "{}",
+            out.stderr
+        );
+    }
+    // dh_servicebuilder ran in its place.
+    assert!(
+        contents(&deb(&t, "rdemo-run"))
+            .iter()
+            .any(|l| l == "-rwxr-xr-x /etc/sv/demo/run")
+    );
+
+    // Both addons at once would install every service twice: dh refuses.
+    let both = Tree::buildable(control, "--with servicebuilder,runit");
+    both.file("debian/rdemo-run.runit", "svc/demo\n");
+    both.file("svc/demo", "#!/bin/sh\nexec sleep 1000\n");
+    let mut c = clean_command("dpkg-buildpackage");
+    c.args(["-us", "-uc", "-b"]).current_dir(both.root());
+    for (k, v) in tools.env() {
+        c.env(k, v);
+    }
+    let out: Out = c.output().unwrap().into();
+    assert!(!out.ok());
+    assert!(
+        out.stderr
+            .contains("claimed that dh_runit was obsolete, but it is not!?"),
+        "{}",
+        out.stderr
+    );
+}

@@ -10,4 +10,11 @@ use Debian::Debhelper::Dh_Lib;
 # dh_gencontrol.
 insert_before('dh_fixperms', 'dh_servicebuilder');
 
+# A package switched from the runit addon may keep override_dh_runit or
+# execute_before/after_dh_runit targets, which dh would silently skip now
+# that dh_runit is not in the sequence: dh warns about each (an error from
+# compat 14), naming the target to rename. Activating the runit addon as
+# well is an error (both commands would install the same services).
+declare_command_obsolete(14, 'dh_runit');
+
 1;
