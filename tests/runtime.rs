@@ -19,5 +19,7 @@ mod defaults_equivalence;
 mod differential;
 #[path = "runtime/finish.rs"]
 mod finish;
+#[path = "runtime/real_shapes.rs"]
+mod real_shapes;
 #[path = "runtime/supervised.rs"]
 mod supervised;

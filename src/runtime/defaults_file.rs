@@ -509,10 +509,60 @@ pub fn apply(path: &Path, env: &mut Env, nounset: bool) -> Result<Applied, Defau
             Ok(Applied::InProcess)
         }
         None => {
-            *env = source_with_sh(path, env, nounset)?;
+            let reported = source_with_sh(path, env, nounset)?;
+            *env = in_assignment_order(env, reported, &text);
             Ok(Applied::Shell)
         }
     }
+}
+
+/// The shell's report (`export -p`, sorted by name) put in the order the
+/// shell itself keeps: the variables of `before` where they were, then the
+/// new ones in the order the file first assigns them (`NAME=` in `text`),
+/// then any others (assigned by a sourced file, `read`, …) by name.
+///
+/// The order reaches the daemon: dash keeps variables that share a hash
+/// bucket in the order it received or assigned them, so with a sorted
+/// report tor's `RUN_DAEMON` and `CLEANUP_OLD_COREFILES` (one bucket) came
+/// out swapped against Debian's interpreter.
+pub fn in_assignment_order(before: &Env, reported: Env, text: &[u8]) -> Env {
+    let mut out = Env::new();
+    for (name, _) in before.iter() {
+        if let Some(value) = reported.get(name) {
+            out.set(name, value);
+        }
+    }
+    let mut new: Vec<(usize, &OsStr, &OsStr)> = reported
+        .iter()
+        .filter(|(name, _)| before.get(name).is_none())
+        .map(|(name, value)| {
+            let at = first_assignment(text, name.as_bytes()).unwrap_or(usize::MAX);
+            (at, name, value)
+        })
+        .collect();
+    // Stable: names never assigned in the text keep the report's order.
+    new.sort_by_key(|&(at, _, _)| at);
+    for (_, name, value) in new {
+        out.set(name, value);
+    }
+    out
+}
+
+/// The offset of the first `NAME=` in `text` that is not the tail of a
+/// longer name.
+fn first_assignment(text: &[u8], name: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(i) = text[from..]
+        .windows(name.len() + 1)
+        .position(|w| &w[..name.len()] == name && w[name.len()] == b'=')
+    {
+        let at = from + i;
+        if at == 0 || !is_name_byte(text[at - 1]) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 /// The line that ends the shell's report; `export -p` never prints it.
@@ -645,6 +695,38 @@ pub fn parse_export_p(text: &[u8]) -> Env {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_shell_report_is_put_in_assignment_order() {
+        let mut before = Env::new();
+        before.set("PATH", "/bin");
+        before.set("NAME", "tor");
+        before.set("GONE", "x");
+        // `export -p` is sorted by name.
+        let mut reported = Env::new();
+        for (k, v) in [
+            ("CLEANUP_OLD_COREFILES", "y"),
+            ("FROM_ELSEWHERE", "1"),
+            ("NAME", "tor"),
+            ("PATH", "/bin"),
+            ("RUN_DAEMON", "yes"),
+        ] {
+            reported.set(k, v);
+        }
+        let text = b"# MY_RUN_DAEMON=no\nRUN_DAEMON=\"yes\"\nCLEANUP_OLD_COREFILES=y\nif :; then . ./x; fi\n";
+        let env = in_assignment_order(&before, reported, text);
+        let names: Vec<_> = env.iter().map(|(k, _)| k.to_str().unwrap()).collect();
+        assert_eq!(
+            names,
+            [
+                "PATH",
+                "NAME",
+                "RUN_DAEMON",
+                "CLEANUP_OLD_COREFILES",
+                "FROM_ELSEWHERE"
+            ]
+        );
+    }
 
     fn plain(s: &str) -> Option<Vec<(String, String)>> {
         parse_plain(s.as_bytes()).map(|v| {
