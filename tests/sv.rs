@@ -382,14 +382,21 @@ fn a_second_stop_does_not_send_term_again_while_one_is_pending() {
         sv.stop(&s, short),
         Err(SvError::NotRunningTimeout { .. })
     ));
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(fs::read_to_string(&terms).unwrap(), "term\n");
+    let terms_seen = |want: &str| {
+        // The trap runs once the shell's current `sleep 0.1` ends; then
+        // nothing more may come.
+        wait_until(Duration::from_secs(10), "the TERM handler", || {
+            fs::read_to_string(&terms).is_ok_and(|t| t == want)
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(fs::read_to_string(&terms).unwrap(), want);
+    };
+    terms_seen("term\n");
     // `start` on a want-up service writes nothing either; `restart` always
     // writes.
     sv.start(&s).unwrap();
     sv.restart(&s, SECOND).unwrap_err();
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(fs::read_to_string(&terms).unwrap(), "term\nterm\n");
+    terms_seen("term\nterm\n");
 }
 
 #[test]
