@@ -647,3 +647,123 @@ fn conf_of_packages_written_for_env_is_read_as_an_envdir_by_ours_only() {
     };
     assert_same(&without(&debian), &without(&ours));
 }
+
+// ---- /etc/default files of bookworm packages ----
+
+/// Defaults files as bookworm packages ship (or their maintainer scripts
+/// write) them, comments shortened; all but the last two are read without a
+/// shell.
+const REAL_DEFAULTS: &[(&str, &str)] = &[
+    // apache2 2.4.62-1~deb12u2: /etc/default/apache-htcacheclean
+    (
+        "apache2",
+        "#### IMPORTANT ####\n# the htcacheclean daemon\nHTCACHECLEAN_MODE=daemon\n\
+         HTCACHECLEAN_SIZE=300M\nHTCACHECLEAN_DAEMON_INTERVAL=120\n\
+         #HTCACHECLEAN_PATH=/var/cache/apache2$DIR_SUFFIX/mod_cache_disk\n\
+         HTCACHECLEAN_OPTIONS=\"-n\"\n",
+    ),
+    // bind9 1:9.18: /etc/default/named
+    (
+        "bind9",
+        "#\n# run resolvconf?\nRESOLVCONF=no\n\n# startup options for the server\nOPTIONS=\"-u bind\"\n",
+    ),
+    // nfs-common 1:2.6.2-4: /etc/default/nfs-common (empty assignments)
+    (
+        "nfs-common",
+        "# If you do not set values for the NEED_ options, they will be attempted\n\
+         # autodetected; this should be sufficient for most people.\n\
+         NEED_STATD=\n\n# Options for rpc.statd.\nSTATDOPTS=\n\n\
+         # Do you want to start the idmapd daemon?\nNEED_IDMAPD=\n\n\
+         # Do you want to start the gssd daemon?\nNEED_GSSD=\n",
+    ),
+    // ntpsec 1.2.2: /etc/default/ntpsec
+    (
+        "ntpsec",
+        "NTPD_OPTS=\"-g -N\"\n\n# Set to \"yes\" to ignore DHCP servers returned by DHCP.\n\
+         IGNORE_DHCP=\"\"\n\n# If you use certbot to obtain a certificate for ntpd, provide its name here.\n\
+         NTPSEC_CERTBOT_CERT_NAME=\"\"\n",
+    ),
+    // openvpn 2.6.3: /etc/default/openvpn
+    (
+        "openvpn",
+        "#AUTOSTART=\"all\"\n#AUTOSTART=\"none\"\n#AUTOSTART=\"home office\"\n\
+         #STATUSREFRESH=10\n#STATUSREFRESH=0\n# Optional arguments to openvpn's command line\n\
+         OPTARGS=\"\"\n#\n# If you need openvpn running after sendsigs\nOMIT_SENDSIGS=0\n",
+    ),
+    // rsync 3.2.7: /etc/default/rsync (the classic "disabled here" switch)
+    (
+        "rsync",
+        "# start rsync in daemon mode from init.d script?\n\
+         #  only allowed values are \"true\", \"false\", and \"inetd\"\n\
+         RSYNC_ENABLE=false\n\n# which file should be used as the configuration file\n\
+         #RSYNC_CONFIG_FILE=/etc/rsyncd.conf\n\n\
+         # what extra options to give rsync --daemon?\nRSYNC_OPTS=''\n\n\
+         # run rsyncd at a nice level?\nRSYNC_NICE=''\n\n\
+         # run rsyncd with ionice?\n# RSYNC_IONICE='-c3'\n",
+    ),
+    // passwd: /etc/default/useradd (assigns SHELL)
+    (
+        "passwd",
+        "# Default values for useradd(8)\n#\nSHELL=/bin/sh\n#\n# GROUP=100\n",
+    ),
+    // anacron 2.3-36: /etc/default/anacron
+    (
+        "anacron",
+        "# These options are passed to anacron when run by init.d.\n\
+         ANACRON_RUN_ON_BATTERY_POWER=no\nANACRON_ARGS=-s\n",
+    ),
+    // mdadm 4.2: /etc/default/mdadm, written by its postinst
+    ("mdadm", ""),
+    // tor 0.4.9.11: /etc/default/tor (an if/. block: read by /bin/sh)
+    ("tor", TOR_DEFAULTS),
+    // grub2-common 2.06: the /etc/default/grub template (backquotes: /bin/sh)
+    (
+        "grub2-common",
+        "# If you change this file, run 'update-grub' afterwards\n\
+         GRUB_DEFAULT=0\nGRUB_TIMEOUT=5\n\
+         GRUB_DISTRIBUTOR=`lsb_release -i -s 2> /dev/null || echo Debian`\n\
+         GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\nGRUB_CMDLINE_LINUX=\"\"\n\n\
+         # Uncomment to disable graphical terminal\n#GRUB_TERMINAL=console\n\
+         GRUB_DISABLE_OS_PROBER=true\n",
+    ),
+];
+
+/// Run `/etc/sv/foo/run` (body: `env -0`) from its directory, without
+/// runsv; return the exit code, stdout, stderr and the environment in the
+/// order the body passed it on.
+fn direct_env(first_line: &str, defaults: &str) -> (i32, String, String, Vec<String>) {
+    let sb = Sandbox::new();
+    let o = sb.out.display();
+    sb.service(
+        "foo",
+        first_line,
+        &format!("exec /usr/bin/env -0 > {o}/env\n"),
+        "",
+    );
+    sb.write("etc/default/runit", "VERBOSE=0\nDEBUG=0\n", 0o644);
+    sb.write("etc/default/foo", defaults, 0o644);
+    let code = sb.direct("foo", &[]);
+    let env = sb
+        .output("env")
+        .split('\0')
+        .filter(|e| !e.is_empty())
+        .map(str::to_owned)
+        .collect();
+    (code, sb.output("stdout"), sb.output("stderr"), env)
+}
+
+#[test]
+fn real_defaults_files_give_the_daemon_the_same_environment_in_the_same_order() {
+    let mdadm = mdadm_defaults("true");
+    for &(package, text) in REAL_DEFAULTS {
+        let text = if package == "mdadm" {
+            mdadm.as_str()
+        } else {
+            text
+        };
+        let debian = direct_env(DEBIAN, text);
+        let ours = direct_env(OURS, text);
+        assert_eq!(debian, ours, "{package}: Debian's (left) and ours (right)");
+        assert_eq!(ours.0, 0, "{package}: {}", ours.2);
+    }
+}
