@@ -198,3 +198,73 @@ pub fn run(
 ) -> io::Result<Status> {
     spawn(program, args, env, redirects)?.wait()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    /// Set `sig` to SIG_IGN or SIG_DFL with the kernel's rt_sigaction
+    /// (glibc's sigaction refuses 32 and 33).
+    fn set_disposition(sig: nix::libc::c_int, ignore: bool) {
+        let mut act = [0usize; 8];
+        let handler = if cfg!(any(target_arch = "mips", target_arch = "mips64")) {
+            1
+        } else {
+            0
+        };
+        act[handler] = if ignore {
+            nix::libc::SIG_IGN
+        } else {
+            nix::libc::SIG_DFL
+        };
+        // SAFETY: `act` is larger than the kernel's struct sigaction.
+        let rc = unsafe {
+            nix::libc::syscall(
+                nix::libc::SYS_rt_sigaction,
+                sig,
+                act.as_ptr(),
+                std::ptr::null_mut::<u8>(),
+                std::mem::size_of::<u64>(),
+            )
+        };
+        assert_eq!(rc, 0, "rt_sigaction({sig})");
+    }
+
+    #[test]
+    fn helpers_get_internal_signals_at_default_unless_this_process_ignores_them() {
+        let (was_32, was_33) = (ignored_here(32), ignored_here(33));
+        set_disposition(32, true);
+        set_disposition(33, false);
+        let (read_end, write_end) = nix::unistd::pipe().unwrap();
+        let mut env = Env::new();
+        env.set("PATH", "/usr/bin:/bin");
+        let status = run(
+            "/bin/grep".as_ref(),
+            &["^SigIgn".as_ref(), "/proc/self/status".as_ref()],
+            &env,
+            &[(1, Redirect::Fd(write_end.as_raw_fd()))],
+        );
+        drop(write_end);
+        set_disposition(32, was_32);
+        set_disposition(33, was_33);
+        assert!(status.unwrap().success());
+        let mut out = String::new();
+        std::fs::File::from(read_end)
+            .read_to_string(&mut out)
+            .unwrap();
+        let mask = u64::from_str_radix(out.trim().trim_start_matches("SigIgn:").trim(), 16)
+            .unwrap_or_else(|e| panic!("{out:?}: {e}"));
+        // Signal N is bit N-1.
+        assert_eq!(
+            mask >> 31 & 1,
+            1,
+            "32 ignored here, so in the helper: {out}"
+        );
+        assert_eq!(
+            mask >> 32 & 1,
+            0,
+            "33 at default here, so in the helper: {out}"
+        );
+    }
+}
