@@ -5,6 +5,10 @@
 //! the tree over `/etc/default`, `/etc/init.d`, `/etc/sv`, `/etc/runit`,
 //! `/usr/share/runit`, `/usr/sbin/policy-rc.d` and `/usr/lib/servicebuilder`.
 //! The host's own files are never written. These tests need root.
+//!
+//! `runtime/real_shapes.rs` holds the runscripts, defaults files and
+//! service directories of bookworm packages; `runtime/real-packages` (not
+//! run by `scripts/test`: it downloads) compares the packages themselves.
 
 #[path = "runtime/sandbox.rs"]
 mod sandbox;

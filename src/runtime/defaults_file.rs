@@ -549,7 +549,7 @@ pub fn in_assignment_order(before: &Env, reported: Env, text: &[u8]) -> Env {
 }
 
 /// The offset of the first `NAME=` in `text` that is not the tail of a
-/// longer name.
+/// longer name nor in a comment (a `#` earlier on its line).
 fn first_assignment(text: &[u8], name: &[u8]) -> Option<usize> {
     let mut from = 0;
     while let Some(i) = text[from..]
@@ -557,7 +557,12 @@ fn first_assignment(text: &[u8], name: &[u8]) -> Option<usize> {
         .position(|w| &w[..name.len()] == name && w[name.len()] == b'=')
     {
         let at = from + i;
-        if at == 0 || !is_name_byte(text[at - 1]) {
+        let line_start = text[..at]
+            .iter()
+            .rposition(|&c| c == b'\n')
+            .map_or(0, |p| p + 1);
+        let commented = text[line_start..at].contains(&b'#');
+        if (at == 0 || !is_name_byte(text[at - 1])) && !commented {
             return Some(at);
         }
         from = at + 1;
@@ -713,7 +718,8 @@ mod tests {
         ] {
             reported.set(k, v);
         }
-        let text = b"# MY_RUN_DAEMON=no\nRUN_DAEMON=\"yes\"\nCLEANUP_OLD_COREFILES=y\nif :; then . ./x; fi\n";
+        let text = b"# MY_RUN_DAEMON=no\n# CLEANUP_OLD_COREFILES=n\nRUN_DAEMON=\"yes\"\n\
+            CLEANUP_OLD_COREFILES=y\nif :; then . ./x; fi\n";
         let env = in_assignment_order(&before, reported, text);
         let names: Vec<_> = env.iter().map(|(k, _)| k.to_str().unwrap()).collect();
         assert_eq!(
