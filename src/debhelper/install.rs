@@ -98,9 +98,16 @@ impl Op {
                 }
             }
             Op::Symlink { path, target } => escape_shell(&["ln", "-sfT", target, path]),
+            // Exactly what retarget_interpreter does, so that the line can
+            // be replayed.
             Op::UseOurInterpreter { path } => format!(
-                "sed -i 1s,{DEBIAN_INVOKE_RUN},{OUR_INVOKE_RUN}, {}",
-                escape_shell(&[path])
+                "sed -i -E {}",
+                escape_shell(&[
+                    format!(
+                        "1s,^#!(/usr/bin/env )?{DEBIAN_INVOKE_RUN}[[:space:]]*$,#!/usr/bin/env {OUR_INVOKE_RUN},"
+                    ),
+                    path.clone()
+                ])
             ),
         }
     }

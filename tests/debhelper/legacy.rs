@@ -216,3 +216,45 @@ fn usr_share_servicebuilder_records_what_the_package_declares() {
             .contains("exec sleep 1000")
     );
 }
+
+#[test]
+fn the_verbose_line_of_the_interpreter_change_replays_it() {
+    // dnsmasq (bookworm) names Debian's interpreter directly; the verbose
+    // line must describe the env form we write, not a plain substitution.
+    let t = Tree::new(CONTROL);
+    let runs = [
+        ("direct", "#!/lib/runit/invoke-run\nexec true\n"),
+        ("env", "#!/usr/bin/env /lib/runit/invoke-run  \nexec true\n"),
+        ("shell", "#!/bin/sh\n# /lib/runit/invoke-run\nexec true\n"),
+        ("other", "#!/bin/sh /lib/runit/invoke-run\nexec true\n"),
+    ];
+    let mut entries = String::new();
+    for (name, body) in runs {
+        t.file(&format!("svc/{name}"), body);
+        entries.push_str(&format!("svc/{name}\n"));
+    }
+    t.file("debian/rdemo-run.runit", &entries);
+    let replay = t.duplicate();
+    let out = t.dhsb(&["-v"], &[]);
+    assert!(out.ok(), "{out:?}");
+    let seds: Vec<&str> = out
+        .stdout
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("sed "))
+        .collect();
+    assert_eq!(seds.len(), runs.len(), "{}", out.stdout);
+    for (name, body) in runs {
+        let run = format!("debian/rdemo-run/etc/sv/{name}/run");
+        let line = seds.iter().find(|l| l.ends_with(&run)).unwrap();
+        replay.file(&run, body);
+        let sh = replay.run("sh", &["-c", line], &[]);
+        assert!(sh.ok(), "{line}: {sh:?}");
+        assert_eq!(replay.read(&run), t.read(&run), "{line}");
+    }
+    assert!(
+        t.read("debian/rdemo-run/etc/sv/direct/run")
+            .starts_with("#!/usr/bin/env /usr/lib/servicebuilder/invoke-run\n")
+    );
+    assert_eq!(t.read("debian/rdemo-run/etc/sv/other/run"), runs[3].1);
+}
