@@ -127,8 +127,19 @@ pub fn spawn(
     }
     let mut attr = PosixSpawnAttr::init()?;
     reset_internal_signals(&mut attr)?;
-    let pid = posix_spawn(argv[0].as_c_str(), &actions, &attr, &argv, &envp)?;
-    Ok(Child(pid))
+    match posix_spawn(argv[0].as_c_str(), &actions, &attr, &argv, &envp) {
+        Ok(pid) => Ok(Child(pid)),
+        // A script without a `#!` line (`echo 'exit 101' >
+        // /usr/sbin/policy-rc.d` is a common idiom): the shell that runs
+        // helpers in Debian's interpreter hands such a file to /bin/sh, so
+        // do the same, with the file as `$0`.
+        Err(nix::errno::Errno::ENOEXEC) => {
+            argv.insert(0, cstring(super::SH.as_ref())?);
+            let pid = posix_spawn(argv[0].as_c_str(), &actions, &attr, &argv, &envp)?;
+            Ok(Child(pid))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// glibc's two internal signals, `SIGCANCEL` and `SIGSETXID` (32 and 33,

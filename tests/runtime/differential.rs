@@ -324,6 +324,44 @@ fn helpers_inherit_the_signal_state_a_shell_gives_them() {
     );
 }
 
+/// `echo 'exit 101' > /usr/sbin/policy-rc.d; chmod +x` is how chroots and
+/// container images are often told not to start services: no `#!` line.
+/// Debian's shell runs such a file with /bin/sh; ours did not run it at
+/// all (posix_spawn fails with ENOEXEC) and started the service.
+#[test]
+fn a_policy_rc_d_without_a_shebang_line_still_denies() {
+    let (debian, ours) = both(&|sb| {
+        let o = sb.out.display();
+        sb.write(
+            "policy-rc.d",
+            format!("echo \"$0 $*\" >> {o}/policy-args\nexit 101\n"),
+            0o755,
+        );
+    });
+    assert_eq!(ours.policy_args, "/usr/sbin/policy-rc.d foo start\n");
+    assert_eq!(ours.stdout, "action denied by policy-rc.d\n");
+    assert!(ours.env.is_empty(), "the body must not run");
+    assert_same(
+        &Observation {
+            finish_args: ours.finish_args.clone(),
+            ..debian
+        },
+        &ours,
+    );
+}
+
+#[test]
+fn an_init_script_without_a_shebang_line_is_stopped_too() {
+    let (debian, ours) = both(&|sb| {
+        let script = init_script(sb, 0);
+        let without = script.strip_prefix("#!/bin/sh\n").unwrap();
+        sb.write("etc/init.d/foo", without, 0o755);
+    });
+    assert_same(&debian, &ours);
+    assert_eq!(ours.initd_args, "stop --force-sysv\n");
+    assert_eq!(ours.env["NAME"], "foo");
+}
+
 #[test]
 fn a_symlinked_init_script_is_not_called() {
     let (debian, ours) = both(&|sb| {
