@@ -148,13 +148,23 @@ fn policy_denies(service: &Service, env: &Env) -> bool {
     if access(POLICY_RC_D, AccessFlags::X_OK).is_err() {
         return false;
     }
-    let status = spawn::run(
+    match spawn::run(
         POLICY_RC_D.as_ref(),
         &[&service.name, "start".as_ref()],
         env,
         &[],
-    );
-    matches!(status, Ok(s) if s.code() == Some(101))
+    ) {
+        Ok(status) => status.code() == Some(101),
+        // As under Debian's shell (status 126 or 127): a message, and the
+        // start goes on.
+        Err(e) => {
+            say::err(&format!(
+                "invoke-run: warning: cannot run {POLICY_RC_D}: {e}; starting {} anyway",
+                service.name_lossy()
+            ));
+            false
+        }
+    }
 }
 
 /// dh-runit's "removed but not purged" test, then the daemon binary that

@@ -351,6 +351,36 @@ fn a_policy_rc_d_without_a_shebang_line_still_denies() {
 }
 
 #[test]
+fn a_policy_rc_d_that_cannot_run_lets_the_start_go_on_with_a_message() {
+    let (debian, ours) = both(&|sb| {
+        sb.write(
+            "policy-rc.d",
+            "#!/usr/bin/no-such-interpreter\nexit 101\n",
+            0o755,
+        );
+    });
+    assert_eq!(ours.env["NAME"], "foo");
+    // Each says it on stderr in its own words (Debian's: the shell's
+    // "not found").
+    assert!(
+        debian.stderr.contains("/usr/sbin/policy-rc.d: not found"),
+        "{debian:?}"
+    );
+    assert_eq!(
+        ours.stderr,
+        "invoke-run: warning: cannot run /usr/sbin/policy-rc.d: No such file or directory \
+         (os error 2); starting foo anyway\n"
+    );
+    assert_same(
+        &Observation {
+            stderr: ours.stderr.clone(),
+            ..debian
+        },
+        &ours,
+    );
+}
+
+#[test]
 fn an_init_script_without_a_shebang_line_is_stopped_too() {
     let (debian, ours) = both(&|sb| {
         let script = init_script(sb, 0);
