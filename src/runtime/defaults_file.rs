@@ -458,7 +458,9 @@ impl std::fmt::Display for DefaultsError {
                 };
                 write!(
                     f,
-                    "{path} failed under /bin/sh ({status}); the shell's message is on stderr, check it with: sh -n {path}"
+                    "{path} failed under /bin/sh ({status}); the shell's message, if any, is on stderr; \
+                     it runs under set -e, so a failing command stops it (a last line like \
+                     [ -r F ] && . F fails when F is missing); check it with: sh -n {path}; sh -ex {path}"
                 )
             }
         }

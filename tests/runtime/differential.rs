@@ -380,6 +380,34 @@ fn a_policy_rc_d_that_cannot_run_lets_the_start_go_on_with_a_message() {
     );
 }
 
+/// A defaults file whose last line is `[ -r F ] && . F` with F missing:
+/// sourced under `set -e`, the dot command fails, in Debian's interpreter
+/// too. Debian's exits 1 without a word (and runsv restarts it every
+/// second); ours says why, takes the service down and exits 162.
+#[test]
+fn a_defaults_file_ending_in_a_false_and_list_fails_under_both() {
+    let (debian, ours) = both(&|sb| {
+        sb.write(
+            "etc/default/foo",
+            "LOCAL=1\n[ -r /etc/default/foo.local ] && . /etc/default/foo.local\n",
+            0o644,
+        );
+    });
+    assert!(debian.env.is_empty() && ours.env.is_empty(), "no body runs");
+    assert_eq!(
+        (debian.stdout.as_str(), debian.finish_args.as_str()),
+        ("", "1 0\n")
+    );
+    assert_eq!(ours.finish_args, "162 0\n");
+    assert!(
+        ours.stdout.starts_with(
+            "invoke-run: error in foo: /etc/default/foo failed under /bin/sh (exit status 1); "
+        ),
+        "{}",
+        ours.stdout
+    );
+}
+
 #[test]
 fn an_init_script_without_a_shebang_line_is_stopped_too() {
     let (debian, ours) = both(&|sb| {

@@ -83,7 +83,9 @@ fn a_broken_service_defaults_file_stays_down_with_one_report() {
     assert_eq!(
         sb.output("log"),
         "invoke-run: error in foo: /etc/default/foo failed under /bin/sh (exit status 2); \
-         the shell's message is on stderr, check it with: sh -n /etc/default/foo\n\
+         the shell's message, if any, is on stderr; it runs under set -e, so a failing command \
+         stops it (a last line like [ -r F ] && . F fails when F is missing); \
+         check it with: sh -n /etc/default/foo; sh -ex /etc/default/foo\n\
          invoke-run: ERROR 162 in foo: configtest or early setup failed\n"
     );
     assert!(
