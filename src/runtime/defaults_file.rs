@@ -421,6 +421,13 @@ pub enum DefaultsError {
         /// The underlying error.
         source: io::Error,
     },
+    /// The umask or a resource limit the file set could not be taken over.
+    Limits {
+        /// The file.
+        path: String,
+        /// The underlying error.
+        source: io::Error,
+    },
     /// The shell reported an error or stopped before the end of the file.
     Shell {
         /// The file.
@@ -443,6 +450,10 @@ impl std::fmt::Display for DefaultsError {
             DefaultsError::Spawn { path, source } => {
                 write!(f, "cannot run /bin/sh to read {path}: {source}")
             }
+            DefaultsError::Limits { path, source } => write!(
+                f,
+                "cannot take over the umask or resource limits {path} set: {source}"
+            ),
             DefaultsError::Shell {
                 path,
                 code: _,
@@ -511,7 +522,11 @@ pub fn apply(path: &Path, env: &mut Env, nounset: bool) -> Result<Applied, Defau
             Ok(Applied::InProcess)
         }
         None => {
-            let reported = source_with_sh(path, env, nounset)?;
+            let (reported, state) = source_with_sh_state(path, env, nounset)?;
+            state.adopt().map_err(|source| DefaultsError::Limits {
+                path: path.display().to_string(),
+                source,
+            })?;
             *env = in_assignment_order(env, reported, &text);
             Ok(Applied::Shell)
         }
@@ -580,19 +595,121 @@ const END_MARK: &[u8] = b"#invoke-run:end\n";
 /// its children. The file's own stdout and stderr are left where they are;
 /// the report travels on file descriptor 3.
 pub fn source_with_sh(path: &Path, env: &Env, nounset: bool) -> Result<Env, DefaultsError> {
+    source_with_sh_state(path, env, nounset).map(|(env, _)| env)
+}
+
+/// What a sourced file changed in the shell itself, besides variables, that
+/// the programs the shell starts inherit.
+///
+/// Debian's interpreter sources `/etc/default/NAME` in the very shell that
+/// then starts the init script and execs the run script, so a `umask 027`
+/// or a `ulimit -c unlimited` there (tor's `/etc/default/tor` suggests the
+/// latter for core dumps) reaches the daemon. Here the shell is a child, so
+/// its umask and limits are read back and taken over.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ShellState {
+    /// The shell's umask at the end of the file.
+    pub umask: Option<u32>,
+    /// The resource limits (`RLIMIT_*`, soft, hard) that differ from this
+    /// process's.
+    pub limits: Vec<(i32, u64, u64)>,
+}
+
+/// `RLIMIT_CPU` to `RLIMIT_RTTIME`.
+const RLIMITS: std::ops::Range<i32> = 0..16;
+
+fn prlimit(pid: i32, resource: i32) -> io::Result<(u64, u64)> {
+    let mut old = nix::libc::rlimit64 {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: a null new limit only reads into `old`.
+    let rc = unsafe {
+        nix::libc::prlimit64(
+            pid,
+            resource as nix::libc::__rlimit_resource_t,
+            std::ptr::null(),
+            &mut old,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok((old.rlim_cur, old.rlim_max))
+}
+
+impl ShellState {
+    /// Give this process the shell's umask and limits, so that what it
+    /// starts next inherits them as from Debian's shell.
+    pub fn adopt(&self) -> io::Result<()> {
+        if let Some(mask) = self.umask {
+            nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(mask));
+        }
+        for &(resource, soft, hard) in &self.limits {
+            let new = nix::libc::rlimit64 {
+                rlim_cur: soft,
+                rlim_max: hard,
+            };
+            // SAFETY: sets this process's limit from a valid struct.
+            let rc = unsafe {
+                nix::libc::prlimit64(
+                    0,
+                    resource as nix::libc::__rlimit_resource_t,
+                    &new,
+                    std::ptr::null_mut(),
+                )
+            };
+            if rc != 0 {
+                return Err(io::Error::last_os_error());
+            }
+        }
+        Ok(())
+    }
+
+    /// Read the umask line `umask` printed and the limits of the live
+    /// shell `pid` that differ from ours.
+    fn read(umask_line: &[u8], pid: i32) -> ShellState {
+        let umask = std::str::from_utf8(umask_line)
+            .ok()
+            .and_then(|t| u32::from_str_radix(t.trim(), 8).ok());
+        let mut limits = Vec::new();
+        for resource in RLIMITS {
+            // A shell that is already gone (it closed descriptor 4) keeps
+            // its limits to itself; so would one that never ran ulimit.
+            if let (Ok(theirs), Ok(ours)) = (prlimit(pid, resource), prlimit(0, resource))
+                && theirs != ours
+            {
+                limits.push((resource, theirs.0, theirs.1));
+            }
+        }
+        ShellState { umask, limits }
+    }
+}
+
+/// [`source_with_sh`], and the shell's umask and resource limits at the end
+/// of the file (read while it waits on descriptor 4).
+pub fn source_with_sh_state(
+    path: &Path,
+    env: &Env,
+    nounset: bool,
+) -> Result<(Env, ShellState), DefaultsError> {
     let script = if nounset {
-        "set -eua; . \"$0\"; set +a; export -p >&3; echo '#invoke-run:end' >&3"
+        "set -eua; . \"$0\"; set +a; export -p >&3; umask >&3; echo '#invoke-run:end' >&3; read _ <&4 || :"
     } else {
-        "set -ea +u; . \"$0\"; set +a; export -p >&3; echo '#invoke-run:end' >&3"
+        "set -ea +u; . \"$0\"; set +a; export -p >&3; umask >&3; echo '#invoke-run:end' >&3; read _ <&4 || :"
     };
     let spawn_err = |source| DefaultsError::Spawn {
         path: path.display().to_string(),
         source,
     };
-    let (read_end, write_end) =
-        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| spawn_err(e.into()))?;
-    let write_end = keep_off_fd3(write_end).map_err(spawn_err)?;
-    let write_fd = write_end.as_raw_fd();
+    let cloexec_pipe =
+        || nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| spawn_err(e.into()));
+    let (read_end, write_end) = cloexec_pipe()?;
+    // The shell waits on `hold` until the limits are read: closing our end
+    // lets it finish.
+    let (hold_read, hold_write) = cloexec_pipe()?;
+    let write_end = keep_above_fd4(write_end).map_err(spawn_err)?;
+    let hold_read = keep_above_fd4(hold_read).map_err(spawn_err)?;
     let child = spawn(
         super::SH.as_ref(),
         &[
@@ -602,10 +719,17 @@ pub fn source_with_sh(path: &Path, env: &Env, nounset: bool) -> Result<Env, Defa
             "./run".as_ref(),
         ],
         env,
-        &[(3, Redirect::Fd(write_fd))],
-    )
-    .map_err(spawn_err)?;
+        &[
+            (3, Redirect::Fd(write_end.as_raw_fd())),
+            (4, Redirect::Fd(hold_read.as_raw_fd())),
+        ],
+    );
     drop(write_end);
+    drop(hold_read);
+    let child = match child {
+        Ok(c) => c,
+        Err(e) => return Err(spawn_err(e)),
+    };
     let mut report = Vec::new();
     let mut pipe = std::fs::File::from(read_end);
     // Stop at the end mark rather than at EOF: a background job started by
@@ -625,8 +749,20 @@ pub fn source_with_sh(path: &Path, env: &Env, nounset: bool) -> Result<Env, Defa
         }
     }
     drop(pipe);
-    let status = child.wait().map_err(spawn_err)?;
     let complete = report.ends_with(END_MARK);
+    let mut state = ShellState::default();
+    if complete {
+        report.truncate(report.len() - END_MARK.len());
+        // The last line is `umask`'s.
+        let cut = report[..report.len().saturating_sub(1)]
+            .iter()
+            .rposition(|&c| c == b'\n')
+            .map_or(0, |p| p + 1);
+        state = ShellState::read(&report[cut..], child.pid().as_raw());
+        report.truncate(cut);
+    }
+    drop(hold_write);
+    let status = child.wait().map_err(spawn_err)?;
     if !status.success() || !complete {
         return Err(DefaultsError::Shell {
             path: path.display().to_string(),
@@ -634,17 +770,17 @@ pub fn source_with_sh(path: &Path, env: &Env, nounset: bool) -> Result<Env, Defa
             early_exit: status.success(),
         });
     }
-    report.truncate(report.len() - END_MARK.len());
-    Ok(parse_export_p(&report))
+    Ok((parse_export_p(&report), state))
 }
 
-/// Make sure the pipe's write end is not descriptor 3 itself: `dup2(3, 3)`
-/// would leave its close-on-exec flag set.
-fn keep_off_fd3(fd: OwnedFd) -> io::Result<OwnedFd> {
-    if fd.as_raw_fd() != 3 {
+/// Move `fd` above 4 if it is 0 to 4: `dup2(3, 3)` would leave its
+/// close-on-exec flag set, and the first redirection must not overwrite the
+/// source of the second.
+fn keep_above_fd4(fd: OwnedFd) -> io::Result<OwnedFd> {
+    if fd.as_raw_fd() > 4 {
         return Ok(fd);
     }
-    let new = nix::fcntl::fcntl(&fd, nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(4))?;
+    let new = nix::fcntl::fcntl(&fd, nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(5))?;
     // SAFETY: fcntl returned a fresh descriptor that nothing else owns.
     Ok(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(new) })
 }

@@ -68,6 +68,11 @@ pub enum Redirect {
 pub struct Child(Pid);
 
 impl Child {
+    /// Its process id.
+    pub fn pid(&self) -> Pid {
+        self.0
+    }
+
     /// Wait for it to end.
     pub fn wait(self) -> io::Result<Status> {
         loop {

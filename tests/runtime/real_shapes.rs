@@ -42,7 +42,7 @@ fn install_probe(sb: &Sandbox) -> String {
         &probe,
         format!(
             "#!/bin/sh\n\
-             {{ echo \"--- $0\"; printf 'arg %s\\n' \"$@\"; echo \"cwd $(pwd -P) umask $(umask)\"\n\
+             {{ echo \"--- $0\"; printf 'arg %s\\n' \"$@\"; echo \"cwd $(pwd -P) umask $(umask) core $(ulimit -c)\"\n\
              /usr/bin/env\n\
              /bin/grep -E '^Sig(Ign|Blk)' /proc/self/status\n\
              for f in /proc/$$/fd/*; do echo \"fd ${{f##*/}} $(/usr/bin/readlink $f)\"; done\n\
@@ -204,7 +204,7 @@ fn openssh_server_ssh_starts_with_the_same_daemon_environment() {
     assert!(ours.calls.contains("arg -t\n"), "{}", ours.calls);
     assert!(
         ours.calls
-            .contains("arg -D\narg -e\ncwd /etc/sv/ssh umask 0022\n")
+            .contains("arg -D\narg -e\ncwd /etc/sv/ssh umask 0022 core ")
     );
     assert_eq!(first_call_lines(&ours, "SSHD_OPTS="), ["SSHD_OPTS="]);
     assert_eq!(first_call_lines(&ours, "NAME="), ["NAME=ssh"]);
@@ -366,6 +366,29 @@ fn tor_with_max_filedescriptors_from_etc_default_tor() {
     );
 }
 
+/// /etc/default/tor says: "Uncomment the ulimit call below ... if you want
+/// tor to produce coredumps". Debian's interpreter sources the file in the
+/// shell that execs the run script, so the limit (and a umask) reach the
+/// daemon; ours read the file in a child shell and lost both.
+#[test]
+fn tor_with_ulimit_c_uncommented_and_a_umask_in_etc_default_tor() {
+    let (debian, ours) = both("tor", DEBIAN, &|sb, first, probe| {
+        tor(sb, first, probe);
+        sb.write(
+            "etc/default/tor",
+            TOR_DEFAULTS.replace("# ulimit -c unlimited", "ulimit -c unlimited\numask 027"),
+            0o644,
+        );
+    });
+    assert_same(&debian, &ours);
+    assert!(
+        ours.calls
+            .contains("cwd /etc/sv/tor umask 0027 core unlimited\n"),
+        "{}",
+        ours.calls
+    );
+}
+
 // ---- acpid 1:2.0.33-2+b1: /etc/sv/acpid, /etc/default/acpid ----
 
 const ACPID_DEFAULTS: &str = r#"# Options to pass to acpid
@@ -393,7 +416,10 @@ fn acpid(sb: &Sandbox, first_line: &str, probe: &str) {
 fn acpid_with_a_comments_only_defaults_file() {
     let (debian, ours) = both("acpid", DEBIAN, &acpid);
     assert_same(&debian, &ours);
-    assert!(ours.calls.contains("arg --foreground\ncwd /etc/sv/acpid"));
+    assert!(
+        ours.calls
+            .contains("arg --foreground\ncwd /etc/sv/acpid umask")
+    );
 }
 
 #[test]
