@@ -840,6 +840,34 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_umask_and_ulimit_set_by_a_shell_file_are_read_back() {
+        let path = std::env::temp_dir().join(format!("sb-defaults-ulimit-{}", std::process::id()));
+        std::fs::write(&path, "A=1\numask 027\nulimit -S -c 1024\n").unwrap();
+        let mut env = Env::new();
+        env.set("PATH", "/usr/bin:/bin");
+        let result = source_with_sh_state(&path, &env, false);
+        std::fs::remove_file(&path).unwrap();
+        let (env, state) = result.unwrap();
+        assert_eq!(env.get("A").unwrap(), "1");
+        assert_eq!(state.umask, Some(0o027));
+        let (_, hard) = prlimit(0, nix::libc::RLIMIT_CORE as i32).unwrap();
+        // dash counts RLIMIT_CORE in 512-byte blocks.
+        let core = state
+            .limits
+            .iter()
+            .find(|l| l.0 == nix::libc::RLIMIT_CORE as i32);
+        if prlimit(0, nix::libc::RLIMIT_CORE as i32).unwrap().0 == 1024 * 512 {
+            assert_eq!(core, None, "unchanged limits are not reported");
+        } else {
+            assert_eq!(
+                core,
+                Some(&(nix::libc::RLIMIT_CORE as i32, 1024 * 512, hard))
+            );
+        }
+        assert_eq!(state.limits.len(), usize::from(core.is_some()), "{state:?}");
+    }
+
+    #[test]
     fn the_shell_report_is_put_in_assignment_order() {
         let mut before = Env::new();
         before.set("PATH", "/bin");
