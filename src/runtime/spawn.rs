@@ -220,38 +220,44 @@ mod tests {
     use super::*;
     use std::io::Read;
 
-    /// Set `sig` to SIG_IGN or SIG_DFL with the kernel's rt_sigaction
-    /// (glibc's sigaction refuses 32 and 33).
-    fn set_disposition(sig: nix::libc::c_int, ignore: bool) {
-        let mut act = [0usize; 8];
-        let handler = if cfg!(any(target_arch = "mips", target_arch = "mips64")) {
-            1
-        } else {
-            0
-        };
-        act[handler] = if ignore {
-            nix::libc::SIG_IGN
-        } else {
-            nix::libc::SIG_DFL
-        };
-        // SAFETY: `act` is larger than the kernel's struct sigaction.
+    /// The kernel's struct sigaction, as raw words (larger than needed).
+    type RawAction = [usize; 8];
+
+    /// Install `act` for `sig` with the kernel's rt_sigaction (glibc's
+    /// sigaction refuses 32 and 33) and return the previous action whole,
+    /// handler, flags and mask, so that glibc's own handler can be put back.
+    fn swap_action(sig: nix::libc::c_int, act: &RawAction) -> RawAction {
+        let mut old: RawAction = [0; 8];
+        // SAFETY: both buffers are larger than the kernel's struct sigaction.
         let rc = unsafe {
             nix::libc::syscall(
                 nix::libc::SYS_rt_sigaction,
                 sig,
                 act.as_ptr(),
-                std::ptr::null_mut::<u8>(),
+                old.as_mut_ptr(),
                 std::mem::size_of::<u64>(),
             )
         };
         assert_eq!(rc, 0, "rt_sigaction({sig})");
+        old
+    }
+
+    /// An action with just this handler (SIG_IGN or SIG_DFL).
+    fn plain(handler: nix::libc::sighandler_t) -> RawAction {
+        let mut act: RawAction = [0; 8];
+        let at = if cfg!(any(target_arch = "mips", target_arch = "mips64")) {
+            1
+        } else {
+            0
+        };
+        act[at] = handler;
+        act
     }
 
     #[test]
     fn helpers_get_internal_signals_at_default_unless_this_process_ignores_them() {
-        let (was_32, was_33) = (ignored_here(32), ignored_here(33));
-        set_disposition(32, true);
-        set_disposition(33, false);
+        let old_32 = swap_action(32, &plain(nix::libc::SIG_IGN));
+        let old_33 = swap_action(33, &plain(nix::libc::SIG_DFL));
         let (read_end, write_end) = nix::unistd::pipe().unwrap();
         let mut env = Env::new();
         env.set("PATH", "/usr/bin:/bin");
@@ -262,8 +268,8 @@ mod tests {
             &[(1, Redirect::Fd(write_end.as_raw_fd()))],
         );
         drop(write_end);
-        set_disposition(32, was_32);
-        set_disposition(33, was_33);
+        swap_action(32, &old_32);
+        swap_action(33, &old_33);
         assert!(status.unwrap().success());
         let mut out = String::new();
         std::fs::File::from(read_end)
