@@ -368,20 +368,42 @@ impl PackagePlan {
             // package.
             let next = (0..svcs.len()).find(|&i| !placed[i] && needs[i].iter().all(|&d| placed[d]));
             let Some(i) = next else {
-                let left: Vec<&str> = (0..svcs.len())
-                    .filter(|&i| !placed[i])
-                    .map(|i| svcs[i].name.as_str())
-                    .collect();
-                return err(format!(
-                    "the services {} of package {} depend on each other in a cycle, so none of them could start; drop one of the `depends`",
-                    left.join(", "),
-                    self.package
-                ));
+                return err(self.cycle_message(&needs, &placed));
             };
             placed[i] = true;
             order.push(&svcs[i]);
         }
         Ok(order)
+    }
+
+    /// Name the services on a dependency cycle among those not `placed`:
+    /// the ones that merely depend on a cycle are dropped by peeling off,
+    /// again and again, those no other remaining service needs.
+    fn cycle_message(&self, needs: &[Vec<usize>], placed: &[bool]) -> String {
+        let mut left: Vec<usize> = (0..needs.len()).filter(|&i| !placed[i]).collect();
+        loop {
+            let needed = |i: usize| left.iter().any(|&j| needs[j].contains(&i));
+            let keep: Vec<usize> = left.iter().copied().filter(|&i| needed(i)).collect();
+            if keep.len() == left.len() {
+                break;
+            }
+            left = keep;
+        }
+        let names: Vec<&str> = left
+            .iter()
+            .map(|&i| self.services[i].name.as_str())
+            .collect();
+        match names.as_slice() {
+            [one] => format!(
+                "service {one} of package {} depends on itself, so it could never start; drop it from its `depends`",
+                self.package
+            ),
+            _ => format!(
+                "the services {} of package {} depend on each other in a cycle, so none of them could start; drop one of the `depends`",
+                names.join(", "),
+                self.package
+            ),
+        }
     }
 }
 
@@ -438,5 +460,78 @@ mod interpreter_tests {
         ] {
             assert!(retarget_interpreter(s).is_none(), "{s:?}");
         }
+    }
+}
+
+#[cfg(test)]
+mod order_tests {
+    use super::{PackagePlan, PlannedService};
+    use crate::template::OnUpgrade;
+
+    fn plan(services: &[(&str, &[&str])]) -> PackagePlan {
+        let mut p = PackagePlan {
+            package: "pkg".into(),
+            ..PackagePlan::default()
+        };
+        for (name, deps) in services {
+            p.add_service(PlannedService {
+                name: name.to_string(),
+                origin: "test".into(),
+                enable: true,
+                onupgrade: OnUpgrade::Restart,
+                scripts: true,
+                in_etc: true,
+                depends: deps.iter().map(|d| d.to_string()).collect(),
+            })
+            .unwrap();
+        }
+        p
+    }
+
+    fn order(p: &PackagePlan) -> Vec<&str> {
+        p.snippet_order()
+            .unwrap()
+            .into_iter()
+            .map(|s| s.name.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn dependencies_come_first_and_the_rest_keeps_input_order() {
+        assert_eq!(
+            order(&plan(&[
+                ("a", &["c"]),
+                ("b", &[]),
+                ("c", &["d"]),
+                ("d", &[])
+            ])),
+            ["b", "d", "c", "a"]
+        );
+        // Unknown names (other packages' services) and repeats change nothing.
+        assert_eq!(
+            order(&plan(&[("a", &["x", "b", "b"]), ("b", &["y"])])),
+            ["b", "a"]
+        );
+        assert_eq!(order(&plan(&[("z", &[]), ("a", &[])])), ["z", "a"]);
+    }
+
+    #[test]
+    fn a_cycle_names_only_the_services_on_it() {
+        let p = plan(&[
+            ("a", &["b"]),
+            ("b", &["a"]),
+            ("c", &["a"]),
+            ("d", &["c"]),
+            ("e", &[]),
+        ]);
+        assert_eq!(
+            p.snippet_order().unwrap_err().0,
+            "the services a, b of package pkg depend on each other in a cycle, so none of them could start; drop one of the `depends`"
+        );
+        let p = plan(&[("a", &["a"]), ("b", &["a"])]);
+        assert_eq!(
+            p.snippet_order().unwrap_err().0,
+            "service a of package pkg depends on itself, so it could never start; drop it from its `depends`"
+        );
     }
 }
