@@ -613,6 +613,18 @@ pub struct ShellState {
     /// The resource limits (`RLIMIT_*`, soft, hard) that differ from this
     /// process's.
     pub limits: Vec<(i32, u64, u64)>,
+    /// Signals the shell ignores (`trap '' HUP`) and this process does not.
+    pub ignored: Vec<i32>,
+}
+
+/// The signals ignored by process `pid` (`/proc/PID/status`, `SigIgn`;
+/// `self` for this one), as a mask where signal N is bit N-1.
+fn ignored_signals(pid: &str) -> Option<u64> {
+    let status = std::fs::read(format!("/proc/{pid}/status")).ok()?;
+    let line = status
+        .split(|&c| c == b'\n')
+        .find_map(|l| l.strip_prefix(b"SigIgn:"))?;
+    u64::from_str_radix(std::str::from_utf8(line).ok()?.trim(), 16).ok()
 }
 
 /// `RLIMIT_CPU` to `RLIMIT_RTTIME`.
@@ -663,6 +675,12 @@ impl ShellState {
                 return Err(io::Error::last_os_error());
             }
         }
+        for &sig in &self.ignored {
+            // SAFETY: SIG_IGN installs no handler code.
+            if unsafe { nix::libc::signal(sig, nix::libc::SIG_IGN) } == nix::libc::SIG_ERR {
+                return Err(io::Error::last_os_error());
+            }
+        }
         Ok(())
     }
 
@@ -682,7 +700,25 @@ impl ShellState {
                 limits.push((resource, theirs.0, theirs.1));
             }
         }
-        ShellState { umask, limits }
+        // Signals the file set to be ignored. Not SIGCHLD (this process
+        // must still collect the init script) nor glibc's own 32 and 33.
+        let mut ignored = Vec::new();
+        if let (Some(theirs), Some(ours)) =
+            (ignored_signals(&pid.to_string()), ignored_signals("self"))
+        {
+            for sig in 1..=64 {
+                let bit = 1u64 << (sig - 1);
+                let skip = matches!(sig, nix::libc::SIGCHLD | 32 | 33);
+                if theirs & bit != 0 && ours & bit == 0 && !skip {
+                    ignored.push(sig);
+                }
+            }
+        }
+        ShellState {
+            umask,
+            limits,
+            ignored,
+        }
     }
 }
 
@@ -842,7 +878,7 @@ mod tests {
     #[test]
     fn a_umask_and_ulimit_set_by_a_shell_file_are_read_back() {
         let path = std::env::temp_dir().join(format!("sb-defaults-ulimit-{}", std::process::id()));
-        std::fs::write(&path, "A=1\numask 027\nulimit -S -c 1024\n").unwrap();
+        std::fs::write(&path, "A=1\numask 027\nulimit -S -c 1024\ntrap '' USR2\n").unwrap();
         let mut env = Env::new();
         env.set("PATH", "/usr/bin:/bin");
         let result = source_with_sh_state(&path, &env, false);
@@ -865,6 +901,7 @@ mod tests {
             );
         }
         assert_eq!(state.limits.len(), usize::from(core.is_some()), "{state:?}");
+        assert_eq!(state.ignored, [nix::libc::SIGUSR2]);
     }
 
     #[test]

@@ -368,15 +368,19 @@ fn tor_with_max_filedescriptors_from_etc_default_tor() {
 
 /// /etc/default/tor says: "Uncomment the ulimit call below ... if you want
 /// tor to produce coredumps". Debian's interpreter sources the file in the
-/// shell that execs the run script, so the limit (and a umask) reach the
-/// daemon; ours read the file in a child shell and lost both.
+/// shell that execs the run script, so the limit (and a umask, and an
+/// ignored signal) reach the daemon; ours read the file in a child shell
+/// and lost them.
 #[test]
-fn tor_with_ulimit_c_uncommented_and_a_umask_in_etc_default_tor() {
+fn tor_with_ulimit_c_uncommented_a_umask_and_a_trap_in_etc_default_tor() {
     let (debian, ours) = both("tor", DEBIAN, &|sb, first, probe| {
         tor(sb, first, probe);
         sb.write(
             "etc/default/tor",
-            TOR_DEFAULTS.replace("# ulimit -c unlimited", "ulimit -c unlimited\numask 027"),
+            TOR_DEFAULTS.replace(
+                "# ulimit -c unlimited",
+                "ulimit -c unlimited\numask 027\ntrap '' HUP",
+            ),
             0o644,
         );
     });
@@ -384,6 +388,12 @@ fn tor_with_ulimit_c_uncommented_and_a_umask_in_etc_default_tor() {
     assert!(
         ours.calls
             .contains("cwd /etc/sv/tor umask 0027 core unlimited\n"),
+        "{}",
+        ours.calls
+    );
+    // SIGHUP (bit 0) ignored, as the shell left it.
+    assert!(
+        ours.calls.contains("SigIgn:\t0000000000000007\n"),
         "{}",
         ours.calls
     );
