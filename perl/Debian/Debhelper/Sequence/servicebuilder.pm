@@ -14,7 +14,8 @@ insert_before('dh_fixperms', 'dh_servicebuilder');
 # execute_before/after_dh_runit targets, which dh would silently skip now
 # that dh_runit is not in the sequence: dh warns about each (an error from
 # compat 14), naming the target to rename. Activating the runit addon as
-# well is an error (both commands would install the same services).
+# well is an error (both commands would install the same services). The
+# error level argument needs debhelper 13.4 or later (bookworm has 13.11).
 declare_command_obsolete(14, 'dh_runit');
 
 1;
