@@ -15,6 +15,9 @@
 #   /usr/lib gets an overlay whose upper layer is ROOT/.ovl, holding
 #   /usr/lib/servicebuilder/{invoke-run,finish-default} copied from BIN_DIR.
 set -eu
+# shellcheck source=../common/private-ns.sh
+. "$(dirname "$0")/../common/private-ns.sh"
+require_private_mount_ns ns.sh
 root=$1 bindir=$2
 shift 2
 mount --make-rprivate /
