@@ -20,3 +20,6 @@ mod behaviour;
 
 #[path = "debhelper/build.rs"]
 mod build;
+
+#[path = "debhelper/real_shapes.rs"]
+mod real_shapes;

@@ -229,3 +229,38 @@ impl ToolDir {
         ]
     }
 }
+
+/// Path (relative to `base`) and contents of every regular file under
+/// `base` in `t`.
+pub fn contents(t: &Tree, base: &str) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut map = std::collections::BTreeMap::new();
+    for line in t.listing(base) {
+        let rel = line.split(' ').next().unwrap().to_string();
+        let p = t.path(&format!("{base}/{rel}"));
+        if std::fs::symlink_metadata(&p).unwrap().is_file() {
+            map.insert(rel, std::fs::read(&p).unwrap());
+        }
+    }
+    map
+}
+
+/// `(NAME, ENABLE, ONUPGRADE)` of each dh_runit or dh_servicebuilder block
+/// of a `.debhelper` file, in order.
+pub fn snippet_calls(text: &str) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if let Some(rest) = line.strip_prefix("NAME='") {
+            // dh_runit: NAME='n' ENABLE='yes' ONUPGRADE='restart' …
+            let w: Vec<&str> = rest.split('\'').collect();
+            out.push((w[0].into(), w[2].into(), w[4].into()));
+        } else if line.contains("servicebuilder maint ") {
+            let w: Vec<&str> = line.split_whitespace().collect();
+            let arg = |k: &str| {
+                let i = w.iter().position(|x| *x == k).unwrap();
+                w[i + 1].trim_matches('\'').to_string()
+            };
+            out.push((arg("--name"), arg("--enable"), arg("--onupgrade")));
+        }
+    }
+    out
+}
