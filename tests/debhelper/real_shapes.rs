@@ -35,8 +35,10 @@ struct SideBySide {
 
 fn side_by_side(source: Tree, args: &[&str]) -> SideBySide {
     let ours = source.duplicate();
-    let dh_runit = source.run("dh_runit", args, &[]);
-    let dhsb = ours.dhsb(args, &[]);
+    // Verbose, as real-packages runs them, for `same_commands`.
+    let env = [("DH_VERBOSE", "1")];
+    let dh_runit = source.run("dh_runit", args, &env);
+    let dhsb = ours.dhsb(args, &env);
     assert!(dh_runit.ok(), "dh_runit: {dh_runit:?}");
     assert!(dhsb.ok(), "dh_servicebuilder: {dhsb:?}");
     SideBySide {
@@ -108,6 +110,44 @@ impl SideBySide {
                 .stderr
                 .replace("dh_runit", "dh_servicebuilder")
         );
+    }
+
+    /// Every command line dh_runit prints, ours prints too, in the same
+    /// order; ours prints more (the documented additions). Documented
+    /// differences: our snippet names, and dh-runit's finish installed
+    /// from its data directory where ours is written. dh_runit rewrites
+    /// the substvars once per variable, ours may do it fewer times (it
+    /// skips unused runit:* ones), so a repeated line counts once.
+    fn same_commands(&self) {
+        let commands = |out: &Out| {
+            let mut lines: Vec<String> = Vec::new();
+            for line in out.stdout.lines().filter(|l| l.starts_with('\t')) {
+                if line.contains(".substvars.new ") && lines.last().is_some_and(|l| l == line) {
+                    continue;
+                }
+                lines.push(line.to_string());
+            }
+            lines
+        };
+        let theirs = commands(&self.dh_runit);
+        let ours = commands(&self.dhsb);
+        assert!(!theirs.is_empty(), "{:?}", self.dh_runit);
+        let mut rest = ours.iter();
+        for line in &theirs {
+            let line = line.replace("-runit\" to ", "-servicebuilder\" to ");
+            let finish = "\tinstall -p -m0755 /usr/share/dh-runit/data/finish ";
+            let found = if let Some(dest) = line.strip_prefix(finish) {
+                let want = format!("\t[META] Write generated file {dest} (mode 0755, ");
+                rest.any(|l| l.starts_with(&want))
+            } else {
+                rest.any(|l| *l == line)
+            };
+            assert!(
+                found,
+                "dh_servicebuilder -v does not print, in order:\n{line}\n\
+                            dh_runit:\n{theirs:#?}\nours:\n{ours:#?}"
+            );
+        }
     }
 
     /// Everything dh_runit and dh_servicebuilder leave for `pkg`: the staging
@@ -243,6 +283,7 @@ fn djbdns_service_directories_with_conf_and_root() {
 
     let r = side_by_side(t, &[]);
     r.same_warnings();
+    r.same_commands();
     assert_eq!(r.dh_runit.stderr, "");
     for pkg in ["dnscache", "tinydns", "axfrdns"] {
         r.same_package(pkg);
@@ -309,6 +350,7 @@ fn dnsmasq_directory_with_own_finish_direct_interpreter_and_presubj() {
 
     let r = side_by_side(t, &[]);
     r.same_warnings();
+    r.same_commands();
     r.same_package("dnsmasq");
     assert_eq!(
         r.postinst_calls("dnsmasq"),
@@ -375,6 +417,7 @@ fn runit_services_usr_noscripts_with_bin() {
 
     let r = side_by_side(t, &[]);
     r.same_warnings();
+    r.same_commands();
     r.same_package("runit-services");
     // Nothing under /etc/sv and no snippets: the admin enables them.
     for t in [&r.theirs, &r.ours] {
@@ -432,6 +475,7 @@ fn tor_compat_10_and_since_with_a_plus() {
 
     let r = side_by_side(t, &[]);
     r.same_warnings();
+    r.same_commands();
     assert!(r.dh_runit.stderr.contains("since"), "{}", r.dh_runit.stderr);
     assert!(
         r.dh_runit.stderr.contains("deprecated"),
@@ -470,6 +514,7 @@ fn openssh_server_only_since_with_an_epoch() {
 
     let r = side_by_side(t, &["-popenssh-server"]);
     r.same_warnings();
+    r.same_commands();
     assert!(
         r.dh_runit.stderr.contains("deprecated"),
         "{}",
