@@ -377,8 +377,8 @@ fn dnsmasq_directory_with_own_finish_direct_interpreter_and_presubj() {
 }
 
 /// runit-services 0.5.5~deb12u2 (bookworm): 28 services in one package,
-/// all `noscripts,usr` (installed under /usr/share/runit/sv for the admin
-/// to enable, no maintainer-script snippets), most with `bin=`, some with
+/// all `noscripts,usr,bin=…` (installed under /usr/share/runit/sv for the admin
+/// to enable, no maintainer-script snippets), some with
 /// `logscript`, `finish`, `disable` or `onupgrade=`; paths with a trailing
 /// slash and columns aligned with runs of blanks. Four of them here.
 #[test]
