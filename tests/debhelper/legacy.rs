@@ -9,9 +9,7 @@
 //! * a runscript whose first line names Debian's `/lib/runit/invoke-run`
 //!   names ours, `/usr/lib/servicebuilder/invoke-run`, instead.
 
-use std::collections::BTreeMap;
-
-use crate::util::Tree;
+use crate::util::{Tree, contents, snippet_calls};
 
 const CONTROL: &str = "\
 Source: rdemo
@@ -81,40 +79,6 @@ fn source() -> Tree {
     t.file("svc/full/down", "");
     std::os::unix::fs::symlink("/run/runit/supervise/full", t.path("svc/full/supervise")).unwrap();
     t
-}
-
-fn contents(t: &Tree, base: &str) -> BTreeMap<String, Vec<u8>> {
-    let mut map = BTreeMap::new();
-    for line in t.listing(base) {
-        let rel = line.split(' ').next().unwrap().to_string();
-        let p = t.path(&format!("{base}/{rel}"));
-        let m = std::fs::symlink_metadata(&p).unwrap();
-        if m.is_file() {
-            map.insert(rel, std::fs::read(&p).unwrap());
-        }
-    }
-    map
-}
-
-/// `(NAME, ENABLE, ONUPGRADE)` of each block of a `.debhelper` file, in order.
-fn snippet_calls(text: &str) -> Vec<(String, String, String)> {
-    let mut out = Vec::new();
-    for line in text.lines() {
-        let line = line.trim();
-        if let Some(rest) = line.strip_prefix("NAME='") {
-            // dh_runit: NAME='n' ENABLE='yes' ONUPGRADE='restart' …
-            let w: Vec<&str> = rest.split('\'').collect();
-            out.push((w[0].into(), w[2].into(), w[4].into()));
-        } else if line.contains("servicebuilder maint ") {
-            let w: Vec<&str> = line.split_whitespace().collect();
-            let arg = |k: &str| {
-                let i = w.iter().position(|x| *x == k).unwrap();
-                w[i + 1].trim_matches('\'').to_string()
-            };
-            out.push((arg("--name"), arg("--enable"), arg("--onupgrade")));
-        }
-    }
-    out
 }
 
 #[test]
