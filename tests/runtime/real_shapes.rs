@@ -1,14 +1,18 @@
-//! Runscripts, defaults files and service directories as real Debian
-//! bookworm packages ship them, started once under Debian's
-//! `/lib/runit/invoke-run` and once under ours by a real runsv.
+//! Service directories shaped like those of Debian bookworm packages
+//! (runscripts, finish scripts, `/etc/default` files), started once under
+//! Debian's `/lib/runit/invoke-run` and once under ours by a real runsv.
 //!
-//! Each fixture is the package's file with two changes only: the daemon is
-//! replaced by a probe (it records its arguments, environment in the order
-//! received, cwd, umask, descriptors and signal state, then exits), and
-//! paths outside the sandbox's reach (`/etc/ssh/…`, `/usr/share/dnsmasq/…`)
-//! point into the test's output directory. The comment above each names the
-//! package and version it comes from. `tests/runtime/real-packages` repeats
-//! these comparisons on the packages themselves, downloaded from the mirror.
+//! The fixtures are written here, in our own words. Each is modelled on a
+//! package's file and keeps only what the interpreter can tell apart: the
+//! kinds of statements and their order (`set -e`, assignments, `ulimit`,
+//! `exec 2>&1`, sourced files, `sv` calls, `${VAR:-word}` expansions, …),
+//! the variable names, the exit codes and the paths. The daemon is a probe
+//! (it records its arguments, environment in the order received, cwd,
+//! umask, core limit, descriptors and signal state, then exits), and paths
+//! outside the sandbox's reach (`/etc/ssh/…`) point into the test's output
+//! directory. The comment above each names the package and version it is
+//! modelled on. `tests/runtime/real-packages` repeats these comparisons on
+//! the packages themselves, downloaded from the mirror.
 
 use crate::sandbox::{DEBIAN, OURS, Sandbox};
 
@@ -25,7 +29,7 @@ struct Seen {
     policy_args: String,
     initd_args: String,
     /// "CODE SIGNAL" as runsv passed them to ./finish, then what the
-    /// package's own finish printed.
+    /// fixture's own finish printed.
     finish_args: String,
 }
 
@@ -56,7 +60,7 @@ fn install_probe(sb: &Sandbox) -> String {
     probe.display().to_string()
 }
 
-/// `/etc/sv/NAME` with the package's `run` (its first line replaced by
+/// `/etc/sv/NAME` with the fixture's `run` (its first line replaced by
 /// `first_line`) and `finish` (wrapped so that the test learns runsv's
 /// arguments and when it is done).
 fn service(sb: &Sandbox, name: &str, first_line: &str, body: &str, finish: Option<&str>) {
@@ -133,54 +137,45 @@ fn first_call_lines<'a>(seen: &'a Seen, prefix: &str) -> Vec<&'a str> {
         .collect()
 }
 
-// ---- openssh-server 1:9.2p1-2+deb12u10: /etc/sv/ssh ----
+// ---- /etc/sv/ssh, modelled on openssh-server 1:9.2p1-2+deb12u10 ----
 
-/// /etc/sv/ssh/run; the config test and the daemon are the probe, and
-/// `/etc/ssh/sshd_not_to_be_run` lives in the output directory.
+/// The run file: `set -e`, a soft dependency on auditd, a marker file that
+/// turns the service off (161), a config test that must pass (162), then
+/// the daemon with `$SSHD_OPTS` unquoted. Both the config test and the
+/// daemon are the probe; the marker lives in the output directory.
 fn ssh_run(sb: &Sandbox, probe: &str) -> String {
     format!(
         r#"set -e
-
 NAME="ssh"
+sv start auditd || sv check auditd || true
 
-sv start auditd  || sv check auditd || true
-
-# don't start if 'sshd_not_to_be_run' exists
+# an admin's marker file keeps the daemon off
 test -e {o}/sshd_not_to_be_run && exit 161
-
 exec 2>&1
-
-#Config test
 {probe} -t || exit 162
-
-echo "Starting $NAME..."
+echo "$NAME: launching"
 exec {probe} -D -e $SSHD_OPTS
 "#,
         o = sb.out.display()
     )
 }
 
-/// /etc/sv/ssh/finish, as shipped.
+/// The finish file: names the two exit codes of the run file and takes the
+/// service down for them.
 const SSH_FINISH: &str = r#"#!/bin/sh
 set -e
-
 NAME=ssh
-
-[ "$1" = -1 ] && echo "runsv: ERROR in $NAME: unexpected error or wrong sh syntax"
-# no need to stop the service here, runsv will stop trying after the first attempt
-
-[ "$1" = 161 ] && echo "runsv: ERROR $1 in $NAME: disabled by local settings" \
-     && sv d "$(dirname "$0")" && exit 0
-
-[ "$1" = 162 ] && echo "runsv: ERROR $1 in $NAME: configtest or early setup failed" \
-     && sv d "$(dirname "$0")" && exit 0
-
-echo "$NAME Stopped"
+[ "$1" = -1 ] && echo "$NAME: ./run could not be started"
+[ "$1" = 161 ] && echo "$NAME: off by local choice (code $1)" \
+  && sv d "$(dirname "$0")" && exit 0
+[ "$1" = 162 ] && echo "$NAME: checks before the start failed (code $1)" \
+  && sv d "$(dirname "$0")" && exit 0
+echo "$NAME: ended"
 "#;
 
-/// /etc/default/ssh, as shipped (comments shortened).
-const SSH_DEFAULTS: &str = "# Default settings for openssh-server. This file is sourced by /bin/sh from\n\
-# /etc/init.d/ssh.\n\n# Options to pass to sshd\nSSHD_OPTS=\n";
+/// /etc/default/ssh: comments and one empty assignment.
+const SSH_DEFAULTS: &str = "# Read by /bin/sh (the init script) and by invoke-run.\n\n\
+# Extra command-line options for sshd:\nSSHD_OPTS=\n";
 
 fn ssh(sb: &Sandbox, first_line: &str, probe: &str) {
     service(sb, "ssh", first_line, &ssh_run(sb, probe), Some(SSH_FINISH));
@@ -198,9 +193,9 @@ fn openssh_server_ssh_starts_with_the_same_daemon_environment() {
         ours.stdout,
         "fail: auditd: unable to change to service directory: file does not exist\n\
          fail: auditd: unable to change to service directory: file does not exist\n\
-         Starting ssh...\n"
+         ssh: launching\n"
     );
-    assert_eq!(ours.finish_args, "0 0\nssh Stopped\n");
+    assert_eq!(ours.finish_args, "0 0\nssh: ended\n");
     assert!(ours.calls.contains("arg -t\n"), "{}", ours.calls);
     assert!(
         ours.calls
@@ -216,7 +211,7 @@ fn openssh_server_ssh_with_options_in_etc_default_ssh() {
         ssh(sb, first, probe);
         sb.write(
             "etc/default/ssh",
-            "# Options to pass to sshd\nSSHD_OPTS='-o LogLevel=VERBOSE -p 2222'\n",
+            "# louder logs, another port\nSSHD_OPTS='-o LogLevel=VERBOSE -p 2222'\n",
             0o644,
         );
     });
@@ -239,7 +234,7 @@ fn openssh_server_ssh_disabled_by_sshd_not_to_be_run() {
     assert_eq!(ours.calls, "", "the daemon must not start");
     assert_eq!(
         ours.finish_args,
-        "161 0\nrunsv: ERROR 161 in ssh: disabled by local settings\n"
+        "161 0\nssh: off by local choice (code 161)\n"
     );
 }
 
@@ -248,15 +243,17 @@ fn openssh_server_ssh_hands_over_from_its_init_script_with_policy_104() {
     let (debian, ours) = both("ssh", DEBIAN, &|sb, first, probe| {
         ssh(sb, first, probe);
         sb.policy(104);
-        // /etc/init.d/ssh's shape: sources its defaults, checks the daemon
-        // answers, stops through start-stop-daemon (here the probe).
+        // An init script of the usual shape: gives up without its daemon,
+        // reads its defaults, stops through start-stop-daemon (the probe).
         sb.write(
             "etc/init.d/ssh",
             format!(
                 "#!/bin/sh\necho \"$@\" >> {o}/initd-args\n\
-                 test -x {probe} || exit 0\n\
-                 if test -f /etc/default/ssh; then . /etc/default/ssh; fi\n\
-                 case \"$1\" in stop) {probe} --stop --quiet --oknodo --pidfile /run/sshd.pid ;; esac\n",
+                 [ -x {probe} ] || exit 0\n\
+                 [ ! -f /etc/default/ssh ] || . /etc/default/ssh\n\
+                 case \"$1\" in\n\
+                 stop) {probe} --stop --quiet --oknodo --pidfile /run/sshd.pid ;;\n\
+                 esac\n",
                 o = sb.out.display()
             ),
             0o755,
@@ -272,37 +269,25 @@ fn openssh_server_ssh_hands_over_from_its_init_script_with_policy_104() {
     );
 }
 
-// ---- tor 0.4.9.11-0+deb12u1: /etc/sv/tor, /etc/default/tor ----
+// ---- /etc/sv/tor and /etc/default/tor, modelled on tor 0.4.9.11-0+deb12u1 ----
 
-/// /etc/default/tor: two assignments and a conditional `.` (so it goes to
-/// /bin/sh). RUN_DAEMON and CLEANUP_OLD_COREFILES share one of dash's hash
-/// buckets: their order in the daemon's environment follows the order in
-/// which they were assigned.
-const TOR_DEFAULTS: &str = r#"# Defaults for tor initscript
-# sourced by /etc/init.d/tor
-#
-# This is a bash shell fragment
-#
+/// Two assignments, commented-out examples, and an `if … then . FILE; fi`
+/// (so it goes to /bin/sh). RUN_DAEMON and CLEANUP_OLD_COREFILES share one
+/// of dash's hash buckets: their order in the daemon's environment follows
+/// the order in which they were assigned, RUN_DAEMON first.
+const TOR_DEFAULTS: &str = r#"# Settings for tor's init and run scripts; /bin/sh reads this file.
 RUN_DAEMON="yes"
 
-#
-# (ulimit -n)
-# MAX_FILEDESCRIPTORS=
-
-# NICE="--nicelevel 5"
-
-# ARGS="$ARGS "
-
+# Off unless uncommented:
+# MAX_FILEDESCRIPTORS=8192
+# NICE="--nicelevel 10"
 # ulimit -c unlimited
 
 CLEANUP_OLD_COREFILES=y
 
-# USE_AA_EXEC="yes"  # default
-# USE_AA_EXEC="no"
-
-# Let the vidalia package override some of our settings.
-if [ -e /etc/default/tor.vidalia ] && [ -x /usr/bin/vidalia ]; then
-	. /etc/default/tor.vidalia
+# a local override file, read only when present
+if [ -e /etc/default/tor.local ] && [ -x /usr/sbin/tor ]; then
+	. /etc/default/tor.local
 fi
 "#;
 
@@ -311,21 +296,17 @@ fn tor(sb: &Sandbox, first_line: &str, probe: &str) {
         r#"readonly daemon={probe}
 exec 2>&1
 
+# /etc/default/tor may lower the open-files limit
 MAX_FILEDESCRIPTORS="${{MAX_FILEDESCRIPTORS:-65536}}"
-ulimit -n "${{MAX_FILEDESCRIPTORS}}"
+ulimit -n "$MAX_FILEDESCRIPTORS"
 
-# default invocation
-set -- "${{daemon}}"                                             \
-	--defaults-torrc /usr/share/tor/tor-service-defaults-torrc \
-	-f /etc/tor/torrc                                          \
-	--Log 'notice stdout'                                      \
-	--RunAsDaemon 0
+set -- "$daemon" --defaults-torrc /usr/share/tor/tor-service-defaults-torrc \
+	-f /etc/tor/torrc --Log 'notice stdout' --RunAsDaemon 0
 
-if ! "$@" --verify-config ; then
-	echo "persistent error: Tor configuration is not valid"
+if ! "$@" --verify-config; then
+	echo "tor: configuration rejected, taking the service down"
 	exec sv down tor
 fi
-
 exec /usr/bin/env -i "$@"
 "#
     );
@@ -366,11 +347,10 @@ fn tor_with_max_filedescriptors_from_etc_default_tor() {
     );
 }
 
-/// /etc/default/tor says: "Uncomment the ulimit call below ... if you want
-/// tor to produce coredumps". Debian's interpreter sources the file in the
-/// shell that execs the run script, so the limit (and a umask, and an
-/// ignored signal) reach the daemon; ours read the file in a child shell
-/// and lost them.
+/// tor's defaults file offers a commented-out `ulimit -c unlimited` for
+/// core dumps. Debian's interpreter sources the file in the shell that
+/// execs the run script, so the limit (and a umask, and an ignored signal)
+/// reach the daemon; ours read the file in a child shell and lost them.
 #[test]
 fn tor_with_ulimit_c_uncommented_a_umask_and_a_trap_in_etc_default_tor() {
     let (debian, ours) = both("tor", DEBIAN, &|sb, first, probe| {
@@ -399,25 +379,20 @@ fn tor_with_ulimit_c_uncommented_a_umask_and_a_trap_in_etc_default_tor() {
     );
 }
 
-// ---- acpid 1:2.0.33-2+b1: /etc/sv/acpid, /etc/default/acpid ----
+// ---- /etc/sv/acpid and /etc/default/acpid, modelled on acpid 1:2.0.33-2+b1 ----
 
-const ACPID_DEFAULTS: &str = r#"# Options to pass to acpid
+/// Comments only, with the assignments commented out.
+const ACPID_DEFAULTS: &str = r#"# Read by acpid's init and run scripts.
 #
-# OPTIONS are appended to the acpid command-line
+# Extra command-line options for the daemon:
 #OPTIONS=""
-
-# Linux kernel modules to load before starting acpid
 #
-# MODULES is a space separated list of modules to load, or "all" to load all
-# acpi drivers, or commented out to load no module
-#MODULES="battery ac processor button fan thermal video"
-#MODULES="all"
+# Kernel modules to load first: a list, or "all".
+#MODULES="ac button"
 "#;
 
 fn acpid(sb: &Sandbox, first_line: &str, probe: &str) {
-    let body = format!(
-        "exec 2>&1\nexec /usr/bin/env -i {probe} --foreground ${{OPTIONS:-}}\n\n# vim: ft=sh\n"
-    );
+    let body = format!("exec 2>&1\nexec /usr/bin/env -i {probe} --foreground ${{OPTIONS:-}}\n");
     service(sb, "acpid", first_line, &body, None);
     sb.write("etc/default/acpid", ACPID_DEFAULTS, 0o644);
 }
@@ -449,8 +424,10 @@ fn acpid_with_options_uncommented() {
     );
 }
 
-// ---- dnsmasq 2.90-4~deb12u2: /etc/sv/dnsmasq (#!/lib/runit/invoke-run) ----
+// ---- /etc/sv/dnsmasq (#!/lib/runit/invoke-run), modelled on dnsmasq 2.90-4~deb12u2 ----
 
+/// `readonly` names, `exec sv down` when the package is gone, `${VAR:-}`
+/// tests and a `${VAR:+ -r $VAR}` expansion left unquoted.
 fn dnsmasq(sb: &Sandbox, first_line: &str, probe: &str) {
     let o = sb.out.display();
     let body = format!(
@@ -459,24 +436,18 @@ readonly name=dnsmasq
 readonly daemon={probe}
 readonly marker={o}/installed-marker
 
-test -e "${{marker}}" || exec sv down "${{name}}"
-test -x "${{daemon}}" || exec sv down "${{name}}"
+# removed but not purged: stay down instead of failing every second
+test -e "$marker" || exec sv down "$name"
+test -x "$daemon" || exec sv down "$name"
 
-if [ ! "${{RESOLV_CONF:-}}" ] &&
-   [ "${{IGNORE_RESOLVCONF:-}}" != "yes" ] &&
-   [ -x /sbin/resolvconf ]
-then
+# upstream servers come from resolvconf unless told otherwise
+if [ -z "${{RESOLV_CONF:-}}" ] && [ "${{IGNORE_RESOLVCONF:-}}" != yes ] && [ -x /sbin/resolvconf ]; then
 	RESOLV_CONF=/run/dnsmasq/resolv.conf
 fi
-
 DNSMASQ_OPTS="${{DNSMASQ_OPTS:-}} --local-service"
 
-exec "${{daemon}}" \
-	--keep-in-foreground \
-	--log-facility=/dev/stdout \
-	${{RESOLV_CONF:+ -r $RESOLV_CONF}} \
-	${{DNSMASQ_OPTS}} \
-	-u dnsmasq
+exec "$daemon" --keep-in-foreground --log-facility=/dev/stdout \
+	${{RESOLV_CONF:+ -r $RESOLV_CONF}} ${{DNSMASQ_OPTS}} -u dnsmasq
 "#
     );
     service(
@@ -484,15 +455,13 @@ exec "${{daemon}}" \
         "dnsmasq",
         first_line,
         &body,
-        Some(
-            "#!/bin/sh -eu\nif [ -x /sbin/resolvconf ] ; then\n\t/sbin/resolvconf -d lo.dnsmasq\nfi\n",
-        ),
+        Some("#!/bin/sh -eu\ntest -x /sbin/resolvconf || exit 0\n/sbin/resolvconf -d lo.dnsmasq\n"),
     );
     std::fs::write(sb.out.join("installed-marker"), "").unwrap();
     sb.write(
         "etc/default/dnsmasq",
-        "# This file has five functions:\n\
-         #DOMAIN_SUFFIX=`dnsdomainname`\n\
+        "# Read by dnsmasq's init and run scripts.\n\
+         #DOMAIN_SUFFIX=`hostname -d`\n\
          #IGNORE_RESOLVCONF=yes\n\
          CONFIG_DIR=/etc/dnsmasq.d,.dpkg-dist,.dpkg-old,.dpkg-new\n\
          #DNSMASQ_EXCEPT=\"lo\"\n",
@@ -532,20 +501,20 @@ fn dnsmasq_with_resolv_conf_and_options_from_etc_default() {
     ));
 }
 
-// ---- getty-run 2.1.2-54: /etc/sv/getty-ttyS0 with env/SGETTY ----
+// ---- /etc/sv/getty-ttyS0 with env/SGETTY, modelled on getty-run 2.1.2-54 ----
 
 #[test]
 fn getty_ttys0_with_an_empty_line_in_its_envdir() {
     let setup = |sb: &Sandbox, first: &str, probe: &str| {
-        // The kernel command line part is left out: it depends on the host.
+        // Nothing read from the kernel command line: it depends on the host.
         let body = format!(
-            "\n#don't change here, edit ./env/SGETTY instead\n\
+            "\n# the port is set in ./env/SGETTY\n\
              [ -z \"$SGETTY\" ] && SGETTY=ttyS0\n\
              exec 1>&2\n\
              exec {probe} -L \"$SGETTY\" 9600 vt100\n"
         );
         service(sb, "getty-ttyS0", first, &body, None);
-        // As shipped: one newline, so SGETTY is set and empty.
+        // One newline, as the package has it: SGETTY is set and empty.
         sb.write("etc/sv/getty-ttyS0/env/SGETTY", "\n", 0o644);
         sb.write("etc/sv/getty-ttyS0/.meta/noreplace", "", 0o644);
     };
@@ -557,18 +526,22 @@ fn getty_ttys0_with_an_empty_line_in_its_envdir() {
     assert_eq!(first_call_lines(&ours, "SGETTY"), ["SGETTY=ttyS0"]);
 }
 
-// ---- runit-services 0.5.5~deb12u2: mdadm, cron (copied to /etc/sv by cpsv) ----
+// ---- mdadm, cron, dhclient, modelled on runit-services 0.5.5~deb12u2 (copied to /etc/sv by cpsv) ----
 
-/// runit-services' finish, as shipped for every service.
-const RUNIT_SERVICES_FINISH: &str = "#!/bin/sh\nset -e\n\nexec /lib/runit/finish-exec \"$@\"\n";
+/// The finish file every one of these services has: hand over to Debian's
+/// finish-exec.
+const RUNIT_SERVICES_FINISH: &str = "#!/bin/sh\nset -e\nexec /lib/runit/finish-exec \"$@\"\n";
 
-/// /etc/default/mdadm as mdadm's postinst writes it.
+/// /etc/default/mdadm, modelled on what mdadm's postinst writes: five
+/// plain assignments between comments.
 fn mdadm_defaults(start: &str) -> String {
     format!(
-        "# mdadm Debian configuration\n#\n# You can run 'dpkg-reconfigure mdadm' to modify the values in this file, if\n\
-         # you want.\n\n# AUTOCHECK:\nAUTOCHECK=true\n\n# AUTOSCAN:\nAUTOSCAN=true\n\n\
-         # START_DAEMON:\n#   should mdadm start the MD monitoring daemon during boot?\nSTART_DAEMON={start}\n\n\
-         # DAEMON_OPTIONS:\nDAEMON_OPTIONS=\"--syslog\"\n\n# VERBOSE:\nVERBOSE=false\n"
+        "# mdadm settings, kept by its maintainer scripts\n\
+         # (dpkg-reconfigure mdadm changes them).\n\n\
+         # check the arrays' redundancy every month\nAUTOCHECK=true\n\n\
+         # look for arrays at boot\nAUTOSCAN=true\n\n\
+         # run the monitoring daemon?\nSTART_DAEMON={start}\n\n\
+         DAEMON_OPTIONS=\"--syslog\"\n\nVERBOSE=false\n"
     )
 }
 
@@ -577,12 +550,12 @@ fn mdadm(sb: &Sandbox, first_line: &str, probe: &str, start: &str) {
     std::fs::write(sb.out.join("mdstat"), "Personalities :\n").unwrap();
     let o = sb.out.display();
     let body = format!(
-        "#Copyright: 2022 Lorenzo Puliti <plorenzo@disroot.org>\n#License: CC0-1.0\n\n\
-         [ $START_DAEMON = true ]  || exit 161\n\
-         test -f {o}/mdstat || exit 162\n\n\
+        "# 161: turned off in /etc/default/mdadm; 162: no md driver\n\
+         [ $START_DAEMON = true ] || exit 161\n\
+         test -f {o}/mdstat || exit 162\n\
          exec 2>&1\n\
-         if [ -e /etc/runit/verbose ]; then\n\techo \"invoke-run: starting ${{PWD##*/}}\"\nfi\n\
-         exec {probe} --monitor --scan  $DAEMON_OPTIONS\n"
+         if [ -e /etc/runit/verbose ]; then echo \"run: ${{PWD##*/}} is starting\"; fi\n\
+         exec {probe} --monitor --scan $DAEMON_OPTIONS\n"
     );
     service(sb, "mdadm", first_line, &body, Some(RUNIT_SERVICES_FINISH));
     sb.write("etc/sv/mdadm/.meta/bin", format!("{probe}\n"), 0o644);
@@ -598,6 +571,7 @@ fn runit_services_mdadm_disabled_by_start_daemon_false() {
     });
     assert_same(&debian, &ours);
     assert_eq!(ours.calls, "", "the daemon must not start");
+    // Debian's /lib/runit/finish-exec says this for exit code 161.
     assert_eq!(
         ours.finish_args,
         "161 0\ninvoke-run: WARNING for mdadm: disabled by local settings\n"
@@ -622,8 +596,9 @@ fn runit_services_mdadm_verbose_false_overrides_etc_default_runit() {
 fn runit_services_cron_with_meta_bin_and_its_etc_default() {
     let (debian, ours) = both("cron", DEBIAN, &|sb, first, probe| {
         let body = format!(
-            "sv start default-syslog ||  true\n\nexec 1>&2\n\n\
-             if [ -e /etc/runit/verbose ]; then\n\techo \"invoke-run: starting ${{PWD##*/}}\"\nfi\n\
+            "sv start default-syslog || true\n\
+             exec 1>&2\n\
+             if [ -e /etc/runit/verbose ]; then echo \"run: ${{PWD##*/}} is starting\"; fi\n\
              exec {probe} -f\n"
         );
         service(sb, "cron", first, &body, Some(RUNIT_SERVICES_FINISH));
@@ -637,9 +612,11 @@ fn runit_services_cron_with_meta_bin_and_its_etc_default() {
             sb.write(&format!("etc/sv/cron/.meta/{file}"), text, 0o644);
         }
         sb.write("usr/share/runit/sv/cron/run", "", 0o755);
+        // A commented example with trailing blanks.
         sb.write(
             "etc/default/cron",
-            "# Cron configuration options\nREAD_ENV=\"yes\"\n\n# EXTRA_OPTS='-l'  \n#EXTRA_OPTS=\"\"\n",
+            "# Read by cron's init and run scripts.\nREAD_ENV=\"yes\"\n\n\
+             # EXTRA_OPTS='-L 15'  \n#EXTRA_OPTS=\"\"\n",
             0o644,
         );
         std::fs::create_dir_all(sb.root.join("etc/runit")).unwrap();
@@ -647,7 +624,7 @@ fn runit_services_cron_with_meta_bin_and_its_etc_default() {
     });
     assert_same(&debian, &ours);
     assert!(
-        ours.stderr.contains("invoke-run: starting cron\n"),
+        ours.stderr.contains("run: cron is starting\n"),
         "{}",
         ours.stderr
     );
@@ -666,7 +643,7 @@ fn runit_services_cron_with_meta_bin_and_its_etc_default() {
 fn conf_of_packages_written_for_env_is_read_as_an_envdir_by_ours_only() {
     let setup = |sb: &Sandbox, first: &str, probe: &str| {
         let body = format!(
-            "exec 2>&1\n\n. ./conf/interfaces || exit 162\n\nexec {probe} -d ${{INTERFACES:-}}\n"
+            "exec 2>&1\n. ./conf/interfaces || exit 162\nexec {probe} -d ${{INTERFACES:-}}\n"
         );
         service(sb, "dhclient", first, &body, Some(RUNIT_SERVICES_FINISH));
         sb.write("etc/sv/dhclient/conf/interfaces", "INTERFACES=\n", 0o644);
@@ -684,82 +661,79 @@ fn conf_of_packages_written_for_env_is_read_as_an_envdir_by_ours_only() {
     assert_same(&without(&debian), &without(&ours));
 }
 
-// ---- /etc/default files of bookworm packages ----
+// ---- /etc/default files modelled on bookworm packages' ----
 
-/// Defaults files as bookworm packages ship (or their maintainer scripts
-/// write) them, comments shortened; all but the last two are read without a
-/// shell.
+/// Defaults files with the shapes bookworm packages ship (or their
+/// maintainer scripts write): the same variable names, kinds of values and
+/// quoting, with comments and commented-out examples of our own. All but
+/// the last two are read without a shell.
 const REAL_DEFAULTS: &[(&str, &str)] = &[
-    // apache2 2.4.62-1~deb12u2: /etc/default/apache-htcacheclean
+    // modelled on apache2 2.4.62-1~deb12u2: /etc/default/apache-htcacheclean
     (
         "apache2",
-        "#### IMPORTANT ####\n# the htcacheclean daemon\nHTCACHECLEAN_MODE=daemon\n\
-         HTCACHECLEAN_SIZE=300M\nHTCACHECLEAN_DAEMON_INTERVAL=120\n\
-         #HTCACHECLEAN_PATH=/var/cache/apache2$DIR_SUFFIX/mod_cache_disk\n\
+        "######## htcacheclean ########\n# the cache cleaner runs as a daemon\n\
+         HTCACHECLEAN_MODE=daemon\nHTCACHECLEAN_SIZE=200M\nHTCACHECLEAN_DAEMON_INTERVAL=60\n\
+         # per instance: /var/cache/apache2$DIR_SUFFIX/mod_cache_disk\n\
+         #HTCACHECLEAN_PATH=/var/cache/apache2/mod_cache_disk\n\
          HTCACHECLEAN_OPTIONS=\"-n\"\n",
     ),
-    // bind9 1:9.18: /etc/default/named
+    // modelled on bind9 1:9.18: /etc/default/named
     (
         "bind9",
-        "#\n# run resolvconf?\nRESOLVCONF=no\n\n# startup options for the server\nOPTIONS=\"-u bind\"\n",
+        "#\n# hand the server to resolvconf?\nRESOLVCONF=no\n\n# named's own flags\nOPTIONS=\"-u bind\"\n",
     ),
-    // nfs-common 1:2.6.2-4: /etc/default/nfs-common (empty assignments)
+    // modelled on nfs-common 1:2.6.2-4: /etc/default/nfs-common (empty assignments)
     (
         "nfs-common",
-        "# If you do not set values for the NEED_ options, they will be attempted\n\
-         # autodetected; this should be sufficient for most people.\n\
-         NEED_STATD=\n\n# Options for rpc.statd.\nSTATDOPTS=\n\n\
-         # Do you want to start the idmapd daemon?\nNEED_IDMAPD=\n\n\
-         # Do you want to start the gssd daemon?\nNEED_GSSD=\n",
+        "# Empty NEED_ switches are guessed at start-up.\n\
+         NEED_STATD=\n\n# rpc.statd flags\nSTATDOPTS=\n\n\
+         NEED_IDMAPD=\n\nNEED_GSSD=\n",
     ),
-    // ntpsec 1.2.2: /etc/default/ntpsec
+    // modelled on ntpsec 1.2.2: /etc/default/ntpsec
     (
         "ntpsec",
-        "NTPD_OPTS=\"-g -N\"\n\n# Set to \"yes\" to ignore DHCP servers returned by DHCP.\n\
-         IGNORE_DHCP=\"\"\n\n# If you use certbot to obtain a certificate for ntpd, provide its name here.\n\
+        "NTPD_OPTS=\"-g -N\"\n\n# \"yes\": leave out servers learnt from DHCP\n\
+         IGNORE_DHCP=\"\"\n\n# the certificate's name, when certbot manages one\n\
          NTPSEC_CERTBOT_CERT_NAME=\"\"\n",
     ),
-    // openvpn 2.6.3: /etc/default/openvpn
+    // modelled on openvpn 2.6.3: /etc/default/openvpn
     (
         "openvpn",
-        "#AUTOSTART=\"all\"\n#AUTOSTART=\"none\"\n#AUTOSTART=\"home office\"\n\
-         #STATUSREFRESH=10\n#STATUSREFRESH=0\n# Optional arguments to openvpn's command line\n\
-         OPTARGS=\"\"\n#\n# If you need openvpn running after sendsigs\nOMIT_SENDSIGS=0\n",
+        "# which tunnels start, e.g.:\n#AUTOSTART=\"all\"\n#AUTOSTART=\"none\"\n\
+         #AUTOSTART=\"office\"\n#STATUSREFRESH=30\n# extra command-line arguments\n\
+         OPTARGS=\"\"\n#\n# keep running past sendsigs at shutdown\nOMIT_SENDSIGS=0\n",
     ),
-    // rsync 3.2.7: /etc/default/rsync (the classic "disabled here" switch)
+    // modelled on rsync 3.2.7: /etc/default/rsync (the classic "disabled here" switch)
     (
         "rsync",
-        "# start rsync in daemon mode from init.d script?\n\
-         #  only allowed values are \"true\", \"false\", and \"inetd\"\n\
-         RSYNC_ENABLE=false\n\n# which file should be used as the configuration file\n\
-         #RSYNC_CONFIG_FILE=/etc/rsyncd.conf\n\n\
-         # what extra options to give rsync --daemon?\nRSYNC_OPTS=''\n\n\
-         # run rsyncd at a nice level?\nRSYNC_NICE=''\n\n\
-         # run rsyncd with ionice?\n# RSYNC_IONICE='-c3'\n",
+        "# daemon mode from the init script: true, false or inetd\n\
+         RSYNC_ENABLE=false\n\n#RSYNC_CONFIG_FILE=/etc/rsyncd.conf\n\n\
+         # extra daemon options\nRSYNC_OPTS=''\n\n\
+         # niceness and I/O class\nRSYNC_NICE=''\n# RSYNC_IONICE='-c3'\n",
     ),
-    // passwd: /etc/default/useradd (assigns SHELL)
+    // modelled on passwd: /etc/default/useradd (assigns SHELL)
     (
         "passwd",
-        "# Default values for useradd(8)\n#\nSHELL=/bin/sh\n#\n# GROUP=100\n",
+        "# defaults for new accounts\n#\nSHELL=/bin/sh\n#\n# GROUP=100\n",
     ),
-    // anacron 2.3-36: /etc/default/anacron
+    // modelled on anacron 2.3-36: /etc/default/anacron
     (
         "anacron",
-        "# These options are passed to anacron when run by init.d.\n\
+        "# arguments for anacron when started at boot\n\
          ANACRON_RUN_ON_BATTERY_POWER=no\nANACRON_ARGS=-s\n",
     ),
-    // mdadm 4.2: /etc/default/mdadm, written by its postinst
+    // modelled on mdadm 4.2: /etc/default/mdadm, written by its postinst
     ("mdadm", ""),
-    // tor 0.4.9.11: /etc/default/tor (an if/. block: read by /bin/sh)
+    // modelled on tor 0.4.9.11: /etc/default/tor (an if/. block: read by /bin/sh)
     ("tor", TOR_DEFAULTS),
-    // grub2-common 2.06: the /etc/default/grub template (backquotes: /bin/sh)
+    // modelled on grub2-common 2.06: /etc/default/grub (backquotes: /bin/sh)
     (
         "grub2-common",
-        "# If you change this file, run 'update-grub' afterwards\n\
-         GRUB_DEFAULT=0\nGRUB_TIMEOUT=5\n\
-         GRUB_DISTRIBUTOR=`lsb_release -i -s 2> /dev/null || echo Debian`\n\
+        "# run update-grub after changing this file\n\
+         GRUB_DEFAULT=0\nGRUB_TIMEOUT=3\n\
+         GRUB_DISTRIBUTOR=`lsb_release --id --short 2>/dev/null || echo Debian`\n\
          GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\nGRUB_CMDLINE_LINUX=\"\"\n\n\
-         # Uncomment to disable graphical terminal\n#GRUB_TERMINAL=console\n\
+         # a text console only:\n#GRUB_TERMINAL=console\n\
          GRUB_DISABLE_OS_PROBER=true\n",
     ),
 ];
