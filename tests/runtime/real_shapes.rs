@@ -462,9 +462,9 @@ exec "$daemon" --keep-in-foreground --log-facility=/dev/stdout \
         "etc/default/dnsmasq",
         "# Read by dnsmasq's init and run scripts.\n\
          #DOMAIN_SUFFIX=`hostname -d`\n\
-         #IGNORE_RESOLVCONF=yes\n\
+         #IGNORE_RESOLVCONF=no\n\
          CONFIG_DIR=/etc/dnsmasq.d,.dpkg-dist,.dpkg-old,.dpkg-new\n\
-         #DNSMASQ_EXCEPT=\"lo\"\n",
+         #DNSMASQ_EXCEPT=\"lo eth1\"\n",
         0o644,
     );
 }
@@ -616,7 +616,7 @@ fn runit_services_cron_with_meta_bin_and_its_etc_default() {
         sb.write(
             "etc/default/cron",
             "# Read by cron's init and run scripts.\nREAD_ENV=\"yes\"\n\n\
-             # EXTRA_OPTS='-L 15'  \n#EXTRA_OPTS=\"\"\n",
+             # EXTRA_OPTS='-L 15'  \n#EXTRA_OPTS=\"-n\"\n",
             0o644,
         );
         std::fs::create_dir_all(sb.root.join("etc/runit")).unwrap();
@@ -699,22 +699,22 @@ const REAL_DEFAULTS: &[(&str, &str)] = &[
     // modelled on openvpn 2.6.3: /etc/default/openvpn
     (
         "openvpn",
-        "# which tunnels start, e.g.:\n#AUTOSTART=\"all\"\n#AUTOSTART=\"none\"\n\
-         #AUTOSTART=\"office\"\n#STATUSREFRESH=30\n# extra command-line arguments\n\
+        "# which tunnels start, e.g.:\n#AUTOSTART=\"lab\"\n#AUTOSTART=\"home lab\"\n\
+         #STATUSREFRESH=30\n# extra command-line arguments\n\
          OPTARGS=\"\"\n#\n# keep running past sendsigs at shutdown\nOMIT_SENDSIGS=0\n",
     ),
     // modelled on rsync 3.2.7: /etc/default/rsync (the classic "disabled here" switch)
     (
         "rsync",
         "# daemon mode from the init script: true, false or inetd\n\
-         RSYNC_ENABLE=false\n\n#RSYNC_CONFIG_FILE=/etc/rsyncd.conf\n\n\
+         RSYNC_ENABLE=false\n\n#RSYNC_CONFIG_FILE=/etc/rsyncd.local.conf\n\n\
          # extra daemon options\nRSYNC_OPTS=''\n\n\
-         # niceness and I/O class\nRSYNC_NICE=''\n# RSYNC_IONICE='-c3'\n",
+         # niceness and I/O class\nRSYNC_NICE=''\n# RSYNC_IONICE='-c2 -n7'\n",
     ),
     // modelled on passwd: /etc/default/useradd (assigns SHELL)
     (
         "passwd",
-        "# defaults for new accounts\n#\nSHELL=/bin/sh\n#\n# GROUP=100\n",
+        "# defaults for new accounts\n#\nSHELL=/bin/sh\n#\n# CREATE_MAIL_SPOOL=no\n",
     ),
     // modelled on anacron 2.3-36: /etc/default/anacron
     (
@@ -733,7 +733,7 @@ const REAL_DEFAULTS: &[(&str, &str)] = &[
          GRUB_DEFAULT=0\nGRUB_TIMEOUT=3\n\
          GRUB_DISTRIBUTOR=`lsb_release --id --short 2>/dev/null || echo Debian`\n\
          GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\nGRUB_CMDLINE_LINUX=\"\"\n\n\
-         # a text console only:\n#GRUB_TERMINAL=console\n\
+         # a serial console only:\n#GRUB_TERMINAL=serial\n\
          GRUB_DISABLE_OS_PROBER=true\n",
     ),
 ];
