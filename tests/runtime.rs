@@ -6,9 +6,10 @@
 //! `/usr/share/runit`, `/usr/sbin/policy-rc.d` and `/usr/lib/servicebuilder`.
 //! The host's own files are never written. These tests need root.
 //!
-//! `runtime/real_shapes.rs` holds the runscripts, defaults files and
-//! service directories of bookworm packages; `runtime/real-packages` (not
-//! run by `scripts/test`: it downloads) compares the packages themselves.
+//! `runtime/real_shapes.rs` holds runscripts, defaults files and service
+//! directories modelled on those of bookworm packages, in our own words;
+//! `runtime/real-packages` (run by `scripts/test` only with
+//! `SB_REAL_PACKAGES=1`: it downloads) compares the packages themselves.
 
 #[path = "runtime/sandbox.rs"]
 mod sandbox;
