@@ -207,16 +207,7 @@ pub fn wait_until(timeout: Duration, what: &str, mut f: impl FnMut() -> bool) {
 
 /// Waits until runsv reports `dir` running (a pid in state run).
 pub fn wait_running(dir: &Path) -> Status {
-    let mut last = None;
-    wait_until(
-        Duration::from_secs(10),
-        &format!("{} to run", dir.display()),
-        || {
-            last = Status::read(dir).ok().filter(|s| s.pid != 0);
-            last.is_some()
-        },
-    );
-    last.unwrap()
+    wait_status(dir, &format!("{} to run", dir.display()), |s| s.pid != 0)
 }
 
 /// Waits until the service in `dir` runs and its shell has written its own
@@ -224,20 +215,11 @@ pub fn wait_running(dir: &Path) -> Status {
 /// reports `run` from the moment it forks, so a signal sent on that alone
 /// can beat the `trap` line on a loaded machine and kill the shell.
 pub fn wait_ready(dir: &Path) -> Status {
-    let mut last = None;
-    wait_until(
-        Duration::from_secs(10),
-        &format!("{} to set its traps", dir.display()),
-        || {
-            last = Status::read(dir).ok().filter(|s| {
-                s.pid != 0
-                    && fs::read_to_string(dir.join("ready"))
-                        .is_ok_and(|r| r.trim() == s.pid.to_string())
-            });
-            last.is_some()
-        },
-    );
-    last.unwrap()
+    let what = format!("{} to set its traps", dir.display());
+    wait_status(dir, &what, |s| {
+        s.pid != 0
+            && fs::read_to_string(dir.join("ready")).is_ok_and(|r| r.trim() == s.pid.to_string())
+    })
 }
 
 /// Waits until `pred` holds for the status of `dir`.
