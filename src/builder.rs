@@ -18,6 +18,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
+mod kept;
+
+pub use kept::KEPT_DIR;
+
 use crate::fsx;
 use crate::render::{Entry, EntryKind, RenderOptions, render_service};
 use crate::template::{self, ServiceTemplate, Templates, validate_service_name};
@@ -37,6 +41,9 @@ pub const MARKER: &str = ".meta/servicebuilder";
 /// before it leaves the service's directory for the next prune: runsvdir
 /// notices a removed link within 5 s, then runsv stops the service.
 pub const PRUNE_WAIT: std::time::Duration = std::time::Duration::from_secs(7);
+/// After [`PRUNE_WAIT`], how long `prune` waits for a runsv to exit once
+/// its service has been killed.
+pub const KILL_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Files and directories that staging manages inside a service directory;
 /// anything else there (supervise/, log/main/, an admin's extra file) is
@@ -94,6 +101,13 @@ pub struct Report {
     /// ran in them [`PRUNE_WAIT`] after their links were removed (a service
     /// slow to stop): not an error; the next `prune` removes them.
     pub deferred: Vec<PathBuf>,
+    /// Directories under `STAGING/.kept/` that received log history or an
+    /// admin's files instead of deleting them.
+    pub kept: Vec<PathBuf>,
+    /// Services whose runsv was told to exit (runsvdir starts a new one)
+    /// because their log service was added or removed: runsv looks for
+    /// `log/` only when it starts.
+    pub restarted: Vec<String>,
 }
 
 impl Report {
@@ -103,6 +117,8 @@ impl Report {
         self.removed.extend(other.removed);
         self.errors.extend(other.errors);
         self.deferred.extend(other.deferred);
+        self.kept.extend(other.kept);
+        self.restarted.extend(other.restarted);
     }
 }
 
@@ -139,7 +155,11 @@ impl ServiceBuilder {
             fsx::remove_file_if_exists(&path)?;
         } else {
             fsx::ensure_root(&self.config_root)?;
-            fsx::write_if_changed(&path, template::to_yaml(templates).as_bytes(), 0o644)?;
+            fsx::write_if_changed(
+                &path,
+                template::to_yaml(templates).as_bytes(),
+                config_mode(templates),
+            )?;
         }
         Ok(path)
     }
@@ -173,14 +193,53 @@ impl ServiceBuilder {
                 );
             }
         }
+        let root = fsx::Dir::open(&self.staging_root)?;
+        // What would be refused is refused before anything is written: a
+        // refused change changes nothing, the config root included.
+        for (service, t) in templates {
+            self.preflight(&root, service, t)?;
+        }
+        let old = fs::read(&path).ok().map(|bytes| {
+            let mode = fs::metadata(&path).map_or(0o644, |m| {
+                std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777
+            });
+            (bytes, mode)
+        });
         self.write(name, templates)?;
         let origin = format!("{name}.yaml");
-        let root = fsx::Dir::open(&self.staging_root)?;
-        for (service, t) in templates {
-            report.merge(self.stage_and_link(&root, service, t, &origin)?);
+        let staged = (|| -> Result<()> {
+            for (service, t) in templates {
+                report.merge(self.stage_and_link(&root, service, t, &origin)?);
+            }
+            Ok(())
+        })();
+        if let Err(e) = staged {
+            // The set's file goes back to what it was, so that the next
+            // rebuild does not act on a template that was refused.
+            let _ = match old {
+                Some((bytes, mode)) => fsx::write_atomic(&path, &bytes, mode),
+                None => fsx::remove_file_if_exists(&path).map(|_| ()),
+            };
+            return Err(e);
         }
         fsx::syncfs(&self.staging_root)?;
         Ok(report)
+    }
+
+    /// Checks, writing nothing, what [`Self::stage_and_link`] would refuse
+    /// for `service`: a staged directory servicebuilder did not make, a
+    /// symlink in its place, or a foreign entry in the runit root.
+    fn preflight(&self, root: &fsx::Dir, service: &str, t: &ServiceTemplate) -> Result<()> {
+        validate_service_name(service).map_err(anyhow::Error::msg)?;
+        t.validate()
+            .map_err(|e| anyhow::anyhow!("service `{service}`: {e}"))?;
+        if let Some(existing) = root.open_dir(service)? {
+            check_marker(&existing, &self.staging_root.join(service))?;
+        }
+        if t.enable {
+            self.link_needed(service)?;
+        }
+        Ok(())
     }
 
     /// Stages and links every service of every `*.yaml` in the config root
@@ -243,11 +302,19 @@ impl ServiceBuilder {
                 let entry =
                     entry.with_context(|| format!("reading {}", self.runit_root.display()))?;
                 let name = entry.file_name().to_string_lossy().into_owned();
-                if name.starts_with('.') || declared.contains_key(&name) {
+                if name.starts_with('.') {
                     continue;
                 }
                 let link = entry.path();
-                if self.is_our_link(&link)? {
+                // A dangling link of ours goes even when its service is
+                // declared: runsvdir cannot run it, and the next activate
+                // or rebuild links the service again.
+                let doomed = if declared.contains_key(&name) {
+                    self.is_our_dangling_link(&link)?
+                } else {
+                    self.is_our_link(&link)?
+                };
+                if doomed {
                     fsx::remove_file_if_exists(&link)?;
                     report.removed.push(link);
                 }
@@ -276,18 +343,45 @@ impl ServiceBuilder {
             }
         };
         let deadline = std::time::Instant::now() + PRUNE_WAIT;
+        let mut killed = false;
         let mut waiting: BTreeSet<String> = BTreeSet::new();
         loop {
             for name in doomed.drain(..).chain(std::mem::take(&mut waiting)) {
                 if running(&name)? {
                     waiting.insert(name);
                 } else {
+                    // Log history and an admin's files are data: they go
+                    // to STAGING/.kept/, the rest is ours to remove.
+                    let path = self.staging_root.join(&name);
+                    let foreign = kept::foreign_entries(&path)?;
+                    report
+                        .kept
+                        .extend(kept::move_aside(&self.staging_root, &name, &foreign)?);
                     root.remove_tree(&name)?;
-                    report.removed.push(self.staging_root.join(name));
+                    report.removed.push(path);
                 }
             }
-            if waiting.is_empty() || std::time::Instant::now() >= deadline {
+            if waiting.is_empty() {
                 break;
+            }
+            if std::time::Instant::now() >= deadline {
+                if killed {
+                    break;
+                }
+                // runsv stops a service with TERM and waits for ever: one
+                // that ignores TERM would keep its runsv, and this prune,
+                // from finishing. As `sv force-stop` does, KILL it.
+                killed = true;
+                for name in &waiting {
+                    kill_stuck(&self.staging_root.join(name));
+                }
+                let more = std::time::Instant::now() + KILL_WAIT;
+                while std::time::Instant::now() < more
+                    && waiting.iter().any(|n| running(n).unwrap_or(false))
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                continue;
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
@@ -367,7 +461,11 @@ impl ServiceBuilder {
         t.validate()
             .map_err(|e| anyhow::anyhow!("service `{service}`: {e}"))?;
         let dir = self.staging_root.join(service);
-        let mut entries = render_service(service, t, &self.render);
+        let mut opts = self.render.clone();
+        if opts.runit_root.is_none() {
+            opts.runit_root = Some(absolute(&self.runit_root)?.to_string_lossy().into_owned());
+        }
+        let mut entries = render_service(service, t, &opts);
         if !entries
             .iter()
             .any(|e| e.path == Path::new(".meta") && matches!(e.kind, EntryKind::Dir { .. }))
@@ -552,15 +650,29 @@ impl ServiceBuilder {
     /// Links `service` into the runit root. Idempotent; refuses to replace
     /// anything that is not servicebuilder's own link.
     pub fn link(&self, service: &str) -> Result<Report> {
-        let target = self.staging_root.join(service);
-        let link = self.runit_root.join(service);
         let mut report = Report::default();
-        fsx::ensure_root(&self.runit_root)?;
+        if let Some(target) = self.link_needed(service)? {
+            let link = self.runit_root.join(service);
+            fsx::ensure_root(&self.runit_root)?;
+            fsx::symlink_swap(&target, &link)?;
+            report.written.push(link);
+        }
+        Ok(report)
+    }
+
+    /// The target `service`'s link must be given, or `None` when it is
+    /// already right; an error when the runit root holds something that
+    /// is not servicebuilder's. Writes nothing.
+    fn link_needed(&self, service: &str) -> Result<Option<PathBuf>> {
+        // runsvdir resolves a relative target from the runit root, not from
+        // where the command ran: the link always names the absolute path.
+        let target = absolute(&self.staging_root)?.join(service);
+        let link = self.runit_root.join(service);
         match fs::symlink_metadata(&link) {
             Ok(meta) if meta.file_type().is_symlink() => {
                 let current = fs::read_link(&link)?;
                 if current == target {
-                    return Ok(report);
+                    return Ok(None);
                 }
                 if !self.is_our_link(&link)? {
                     bail!(
@@ -579,11 +691,14 @@ impl ServiceBuilder {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(e).with_context(|| format!("cannot inspect {}", link.display())),
         }
-        fsx::symlink_swap(&target, &link)?;
-        report.written.push(link);
-        Ok(report)
+        Ok(Some(target))
     }
 
+    /// Stages `service`, then links it (`enable: false`: unlinks it), and
+    /// does what runsv cannot see by itself: the standard log service's
+    /// directory is made, and a running runsv whose log service was added
+    /// or removed is told to exit, so that runsvdir starts one that reads
+    /// `log/` anew.
     fn stage_and_link(
         &self,
         root: &fsx::Dir,
@@ -591,36 +706,156 @@ impl ServiceBuilder {
         t: &ServiceTemplate,
         origin: &str,
     ) -> Result<Report> {
-        let mut report = self.stage_in(root, service, t, origin)?;
-        report.merge(self.link(service)?);
+        let dir = self.staging_root.join(service);
+        let had_log = fs::symlink_metadata(dir.join("log/run")).is_ok();
+        let wants_log = t.log.is_some() || t.default_log;
+        let mut report = Report::default();
+        if had_log
+            && !wants_log
+            && let Some(d) = root.open_dir(service)?
+            && read_marker(&d) == Some(MarkerKind::Config)
+        {
+            // Only our own directories get this far (staging refuses the
+            // others), so what is foreign in log/ is history or the
+            // admin's: kept, never deleted with log/.
+            let foreign = kept::foreign_log_entries(&dir.join("log"))?;
+            report
+                .kept
+                .extend(kept::move_aside(&self.staging_root, service, &foreign)?);
+        }
+        report.merge(self.stage_in(root, service, t, origin)?);
+        if t.default_log {
+            report.written.extend(self.ensure_log_dir(service)?);
+        }
+        if t.enable {
+            report.merge(self.link(service)?);
+        } else {
+            report.merge(self.unlink(service)?);
+        }
+        if had_log != wants_log
+            && t.enable
+            && let Some(d) = root.open_dir(service)?
+            && d.has_reader("supervise/ok")?
+        {
+            // runsv looks for log/ only when it starts. `x` makes it stop
+            // the service (and its logger) and exit; runsvdir starts a new
+            // runsv within seconds, which sees the new log/ (or its
+            // absence).
+            let sv = crate::sv::Service::new(&self.staging_root, service);
+            crate::sv::RunitSv::default()
+                .send(&sv, b"x")
+                .with_context(|| format!("cannot tell the runsv of {} to exit", dir.display()))?;
+            report.restarted.push(service.to_owned());
+        }
         report.services.dedup();
         Ok(report)
     }
 
+    /// Removes `service`'s link from the runit root if it is
+    /// servicebuilder's (`enable: false`); anything else is left alone.
+    fn unlink(&self, service: &str) -> Result<Report> {
+        let mut report = Report::default();
+        let link = self.runit_root.join(service);
+        if fs::symlink_metadata(&link).is_ok() && self.is_our_link(&link)? {
+            fsx::remove_file_if_exists(&link)?;
+            report.removed.push(link);
+        }
+        Ok(report)
+    }
+
+    /// Makes `LOG_ROOT/SERVICE` for the standard log service, as a package
+    /// ships it: owned by `_runit-log:adm`, mode 0750 (the log script sets
+    /// both again at every start). Without it svlogd fails in a loop, the
+    /// pipe fills and the daemon blocks writing its log.
+    fn ensure_log_dir(&self, service: &str) -> Result<Option<PathBuf>> {
+        let parent = Path::new(&self.render.log_root);
+        let dir = parent.join(service);
+        if fs::symlink_metadata(&dir).is_ok() {
+            return Ok(None);
+        }
+        fsx::ensure_root(parent)?;
+        fsx::ensure_dir(&dir, 0o750)?;
+        let user = nix::unistd::User::from_name(crate::render::LOG_USER)
+            .ok()
+            .flatten();
+        let group = nix::unistd::Group::from_name(crate::render::LOG_GROUP)
+            .ok()
+            .flatten();
+        if let (Some(u), Some(g)) = (user, group) {
+            nix::unistd::chown(&dir, Some(u.uid), Some(g.gid))
+                .with_context(|| format!("cannot give {} to the log user", dir.display()))?;
+        }
+        Ok(Some(dir))
+    }
+
     /// A runit-root entry is ours when it is a symlink to a directory that
-    /// carries the marker.
+    /// carries the marker, or a dangling link of the shape servicebuilder
+    /// makes (see [`Self::is_our_dangling_link`]).
     fn is_our_link(&self, link: &Path) -> Result<bool> {
         let meta = fs::symlink_metadata(link)
             .with_context(|| format!("cannot inspect {}", link.display()))?;
         if !meta.file_type().is_symlink() {
             return Ok(false);
         }
-        let target = fs::read_link(link)?;
-        let target = if target.is_absolute() {
-            target
-        } else {
-            link.parent().unwrap_or(Path::new("/")).join(target)
+        let target = resolve_link(link)?;
+        Ok(marker_kind(&target).is_some() || self.is_our_dangling_link(link)?)
+    }
+
+    /// A dangling link named NAME whose target is `STAGING/NAME`: what a
+    /// staged directory removed by hand leaves, or what a version that
+    /// wrote the staging root as given (`-s sv`, relative) made. runsvdir
+    /// can never run it, so prune removes it and activate replaces it.
+    fn is_our_dangling_link(&self, link: &Path) -> Result<bool> {
+        let Ok(raw) = fs::read_link(link) else {
+            return Ok(false);
         };
-        Ok(marker_kind(&target).is_some())
+        if fs::metadata(resolve_link(link)?).is_ok() {
+            return Ok(false);
+        }
+        let name = link.file_name();
+        if raw.file_name() != name {
+            return Ok(false);
+        }
+        let staging = absolute(&self.staging_root)?;
+        Ok(raw == staging.join(name.unwrap_or_default())
+            || (raw.is_relative() && raw.parent().and_then(Path::file_name) == staging.file_name()))
     }
 
     /// What every multi-file change starts with: the staging root exists,
     /// it is locked, and what a killed run left is finished first.
     fn begin(&self) -> Result<(fsx::Lock, Report)> {
+        self.check_roots()?;
         fsx::ensure_root(&self.staging_root)?;
         let lock = self.lock()?;
         let report = self.recover()?;
         Ok((lock, report))
+    }
+
+    /// runsvdir starts a runsv for every directory in the runit root: a
+    /// staging root inside it would be run as a service, in a loop.
+    fn check_roots(&self) -> Result<()> {
+        let real = |p: &Path| -> Result<PathBuf> {
+            // The deepest existing ancestor, resolved; the rest as given.
+            let p = absolute(p)?;
+            for a in p.ancestors() {
+                if let Ok(r) = fs::canonicalize(a) {
+                    return Ok(r.join(p.strip_prefix(a).unwrap_or(Path::new(""))));
+                }
+            }
+            Ok(p)
+        };
+        let staging = real(&self.staging_root)?;
+        let runit = real(&self.runit_root)?;
+        if staging.starts_with(&runit) {
+            bail!(
+                "the staging root {} is inside the runit root {}, which runsvdir watches: it \
+                 would be started as a service; choose a staging root outside it (Debian's \
+                 is /etc/sv)",
+                self.staging_root.display(),
+                self.runit_root.display()
+            );
+        }
+        Ok(())
     }
 
     fn lock(&self) -> Result<fsx::Lock> {
@@ -647,6 +882,51 @@ pub fn marker_kind(dir: &Path) -> Option<MarkerKind> {
     } else {
         None
     }
+}
+
+/// The mode of a config-root copy: a set whose templates carry secrets
+/// (`secret_env` with values) is as private as the staged envdir, since the
+/// copy holds the same values in clear.
+pub fn config_mode(templates: &Templates) -> u32 {
+    if templates
+        .values()
+        .any(|t| t.secret_env && !t.env.is_empty())
+    {
+        0o600
+    } else {
+        0o644
+    }
+}
+
+/// Sends KILL to a service runsv still supervises after prune's wait (only
+/// to a running `./run`: runsv's `k` while `./finish` runs would run finish
+/// twice). Errors are ignored: the directory then waits for the next prune.
+fn kill_stuck(dir: &Path) {
+    let sv = crate::sv::RunitSv::default();
+    let service = crate::sv::Service::at(dir);
+    if let Ok(st) = crate::sv::Status::read(dir)
+        && st.state == crate::sv::State::Run
+        && st.pid != 0
+    {
+        let _ = sv.send(&service, b"k");
+    }
+}
+
+/// Where a symlink points, relative targets taken from its directory.
+fn resolve_link(link: &Path) -> Result<PathBuf> {
+    let target =
+        fs::read_link(link).with_context(|| format!("cannot read the link {}", link.display()))?;
+    Ok(if target.is_absolute() {
+        target
+    } else {
+        link.parent().unwrap_or(Path::new("/")).join(target)
+    })
+}
+
+/// `path` made absolute against the working directory, lexically (no
+/// symlink is followed, and the path need not exist).
+pub fn absolute(path: &Path) -> Result<PathBuf> {
+    std::path::absolute(path).with_context(|| format!("cannot make {} absolute", path.display()))
 }
 
 /// Template set names follow the service-name rules (they become file

@@ -14,6 +14,11 @@ pub const FINISH_DEFAULT: &str = "/usr/lib/servicebuilder/finish-default";
 /// Where the standard log service writes (one directory per service).
 pub const LOG_ROOT: &str = "/var/log/runit";
 
+/// The standard log service's user and group (dh-runit's logscript).
+pub const LOG_USER: &str = "_runit-log";
+/// See [`LOG_USER`].
+pub const LOG_GROUP: &str = "adm";
+
 /// Seconds a run script waits for a dependency's runsv to appear before
 /// `sv start` (which itself waits up to 7 s for the dependency to run).
 pub const DEPENDENCY_WAIT: u32 = 30;
@@ -28,6 +33,10 @@ pub struct RenderOptions {
     pub finish_default: String,
     /// The parent of the standard log service's directories.
     pub log_root: String,
+    /// The runit root the services are linked into, where a run script
+    /// finds its `depends`. `None` (packages): `$SVDIR`, else
+    /// `/etc/service`, as `sv` itself looks.
+    pub runit_root: Option<String>,
 }
 
 impl Default for RenderOptions {
@@ -36,6 +45,7 @@ impl Default for RenderOptions {
             interpreter: INVOKE_RUN.into(),
             finish_default: FINISH_DEFAULT.into(),
             log_root: LOG_ROOT.into(),
+            runit_root: None,
         }
     }
 }
@@ -195,19 +205,34 @@ fn run_script(name: &str, t: &ServiceTemplate, opts: &RenderOptions) -> String {
         // dependency's runsv may not exist yet: `sv start` would fail at
         // once ("unable to open supervise/ok") and exit 170 would keep this
         // service down for good. So wait for its runsv first, bounded.
-        let ok = format!("\"${{SVDIR:-/etc/service}}\"/{}/supervise/ok", quote(dep));
+        // A host activation names its own runit root: `sv start DEP` would
+        // look in /etc/service, which may hold another DEP or none at all.
+        let (ok, target) = match &opts.runit_root {
+            Some(root) => {
+                let dir = quote(&format!("{}/{dep}", root.trim_end_matches('/')));
+                (format!("{dir}/supervise/ok"), dir)
+            }
+            None => (
+                format!("\"${{SVDIR:-/etc/service}}\"/{}/supervise/ok", quote(dep)),
+                quote(dep),
+            ),
+        };
         s.push_str(&format!(
             "i=0; until [ -p {ok} ] || [ $i -ge {DEPENDENCY_WAIT} ]; do sleep 1; i=$((i+1)); done\n"
         ));
-        s.push_str(&format!("sv start {} || exit 170\n", quote(dep)));
+        s.push_str(&format!("sv start {target} || exit 170\n"));
     }
     if let Some(test) = &t.configtest {
         let chpst = chpst_prefix(t);
         match test {
-            Command::Argv(argv) => {
-                s.push_str(&format!("{chpst}{} || exit 162\n", join(argv)));
-            }
-            Command::Shell(line) => s.push_str(&format!("{chpst}{line} || exit 162\n")),
+            Command::Argv(argv) => s.push_str(&format!("{chpst}{} || exit 162\n", join(argv))),
+            // The whole line runs as the user: `chpst -u U a && b` would
+            // run `b`, and every redirection, as root.
+            Command::Shell(line) if !chpst.is_empty() => s.push_str(&format!(
+                "{chpst}/bin/sh -c {} || exit 162\n",
+                quote(line.trim())
+            )),
+            Command::Shell(line) => s.push_str(&format!("{} || exit 162\n", line.trim())),
         }
     }
     if let Some(setup) = &t.setup {
@@ -250,7 +275,14 @@ fn exec_line(prefix: &str, cmd: &Command) -> String {
         Command::Argv(argv) if !prefix.is_empty() => format!("exec {prefix}-- {}\n", join(argv)),
         Command::Argv(argv) => format!("exec {}\n", join(argv)),
         // The original servicebuilder's string form: `exec` is put in front.
-        Command::Shell(line) => format!("exec {prefix}{}\n", line.trim()),
+        Command::Shell(line) if prefix.is_empty() => format!("exec {}\n", line.trim()),
+        // With a user, the shell that reads the line is the user's too, so
+        // its redirections and every command in it run with the user's
+        // rights, not root's.
+        Command::Shell(line) => format!(
+            "exec {prefix}/bin/sh -c {}\n",
+            quote(&format!("exec {}", line.trim()))
+        ),
     }
 }
 
@@ -260,7 +292,9 @@ fn finish_script(t: &ServiceTemplate, opts: &RenderOptions) -> Option<String> {
     } else {
         match t.finish.as_ref()? {
             Command::Argv(argv) => format!("exec {} \"$@\"\n", join(argv)),
-            Command::Shell(line) => format!("exec {}\n", line.trim()),
+            // runsv's two arguments (exit code, signal) follow the line,
+            // as servicebuilder.yaml(5) promises for both forms.
+            Command::Shell(line) => format!("exec {} \"$@\"\n", line.trim()),
         }
     };
     Some(format!("#!/bin/sh\n{line}"))
@@ -271,9 +305,14 @@ fn log_script(name: &str, t: &ServiceTemplate, opts: &RenderOptions) -> Option<S
         // As dh-runit's logscript: the directory belongs to the log user and
         // is fixed at every start, because the package ships it as root's.
         let dir = quote(&format!("{}/{name}", opts.log_root));
+        // dh-runit's logscript has no pause; one asked for is honoured.
+        let sleep = match t.logsleep {
+            Some(n) if n > 0 => format!("sleep {n}\n"),
+            _ => String::new(),
+        };
         return Some(format!(
-            "#!/bin/sh\nchown _runit-log:adm {dir}\nchmod 750 {dir}\n\
-             exec chpst -u _runit-log svlogd -tt {dir}\n"
+            "#!/bin/sh\n{sleep}chown {LOG_USER}:{LOG_GROUP} {dir}\nchmod 750 {dir}\n\
+             exec chpst -u {LOG_USER} svlogd -tt {dir}\n"
         ));
     }
     let log = t.log.as_ref()?;

@@ -411,9 +411,12 @@ impl ServiceTemplate {
             }
             check_account("group", group)?;
         }
-        for (name, value) in self.env.iter().chain(&self.skip_if_env) {
-            check_env_name(name)?;
-            check_env_value(name, value)?;
+        for (field, map) in [("env", &self.env), ("skip_if_env", &self.skip_if_env)] {
+            for (name, value) in map {
+                check_env_name(name)
+                    .and_then(|()| check_env_value(name, value))
+                    .map_err(|e| format!("in `{field}`: {e}"))?;
+            }
         }
         for dep in &self.depends {
             validate_service_name(dep).map_err(|e| format!("in `depends`: {e}"))?;
@@ -616,9 +619,16 @@ impl<'de> Deserialize<'de> for TemplateFile {
                         )));
                     }
                     let template: ServiceTemplate = map.next_value()?;
-                    template
-                        .validate()
-                        .map_err(|e| at_key(&name, 1, format!("service `{name}`: {e}")))?;
+                    template.validate().map_err(|e| {
+                        // Placed at the field the message names first (the
+                        // one to change), else at the service.
+                        let field = named_field(&e).unwrap_or("");
+                        at_key(
+                            &format!("{name}{FIELD_TAG}{field}"),
+                            1,
+                            format!("service `{name}`: {e}"),
+                        )
+                    })?;
                     out.insert(name, template);
                 }
                 Ok(TemplateFile(out))
@@ -637,6 +647,67 @@ fn at_key<E: de::Error>(key: &str, occurrence: usize, message: String) -> E {
     E::custom(format!(
         "{KEY_TAG}{key}{KEY_TAG}{occurrence}{KEY_TAG}{message}"
     ))
+}
+
+/// Separates the service from the field in a tagged key.
+const FIELD_TAG: char = '\u{2}';
+
+/// The first template field a validation message names in backquotes.
+fn named_field(message: &str) -> Option<&'static str> {
+    message
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .find_map(|w| FIELD_NAMES.iter().find(|f| **f == w).copied())
+}
+
+/// The 1-based line and column of `field:` within the service whose key
+/// is on line `key_line`: on that line (flow style, `web: {run: …}`), or
+/// on the lines indented below it (block style).
+fn find_field(text: &str, key_line: usize, field: &str) -> Option<(usize, usize)> {
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let mut lines = text.lines().enumerate().skip(key_line - 1);
+    let (_, first) = lines.next()?;
+    let key_indent = indent(first);
+    // Past the service's own key on its line.
+    let skip = first.find(':').map_or(0, |i| i + 1);
+    if let Some(col) = field_in(&first[skip..], field) {
+        return Some((key_line, skip + col));
+    }
+    for (i, line) in lines {
+        let t = line.trim_start();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        if indent(line) <= key_indent {
+            break;
+        }
+        if let Some(col) = field_in(line, field) {
+            return Some((i + 1, col));
+        }
+    }
+    None
+}
+
+/// The 1-based column of `field` used as a key in `line`: at the start of
+/// the line's text, or after `{` or `,`, and followed by `:`.
+fn field_in(line: &str, field: &str) -> Option<usize> {
+    let bytes = line.as_bytes();
+    let mut from = 0;
+    while let Some(i) = line[from..].find(field).map(|i| i + from) {
+        let before = line[..i].trim_end();
+        let starts = before.is_empty() || before.ends_with(['{', ',', '-']);
+        let after = line[i + field.len()..].trim_start();
+        let ends = after.starts_with(':')
+            && !bytes
+                .get(i + field.len())
+                .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_');
+        if starts && ends {
+            return Some(line[..i].chars().count() + 1);
+        }
+        from = i + field.len();
+    }
+    None
 }
 
 fn untag(raw: &str) -> Option<(&str, usize, &str)> {
@@ -697,7 +768,12 @@ pub fn parse_templates(text: &str, origin: &Path) -> Result<Templates, TemplateE
             let mut line = e.location().map(|l| (l.line(), l.column()));
             let mut message = explain(&raw);
             if let Some((key, n, msg)) = untag(&raw) {
-                line = find_key(text, key, n).or(line);
+                let (key, field) = key.split_once(FIELD_TAG).unwrap_or((key, ""));
+                let at_key = find_key(text, key, n);
+                let at_field = at_key
+                    .filter(|_| !field.is_empty())
+                    .and_then(|(l, _)| find_field(text, l, field));
+                line = at_field.or(at_key).or(line);
                 message = explain(msg);
             }
             Err(TemplateError {

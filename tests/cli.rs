@@ -13,6 +13,8 @@ mod compat;
 mod depends;
 #[path = "cli/fixture.rs"]
 mod fixture;
+#[path = "cli/host_defects.rs"]
+mod host_defects;
 #[path = "cli/linking.rs"]
 mod linking;
 #[path = "common/procs.rs"]

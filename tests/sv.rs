@@ -523,9 +523,10 @@ fail: ./nonexistent: unable to change to service directory: file does not exist
     assert_eq!(ours, expected);
     assert_eq!(code, Some(1), "the first failure (short) sets the code");
 
-    // Listed from the runit root: only what runsvdir would run (links are
-    // followed; dangling links, plain files and dot-names are skipped), in
-    // byte order, each line as sv prints it for that name.
+    // Listed from the runit root: what runsvdir would run (links are
+    // followed; plain files and dot-names are skipped) and dangling links,
+    // which runsvdir cannot run (sv's `fail:` line), in byte order, each
+    // line as sv prints it for that name.
     let svroot = at("service");
     fs::create_dir(&svroot).unwrap();
     let _more = [
@@ -543,11 +544,11 @@ fail: ./nonexistent: unable to change to service directory: file does not exist
     }
     fs::write(svroot.join("plain"), "").unwrap();
     let out = run(bin().arg("-d").arg(&svroot).arg("status"));
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let (_, theirs, _) = both_status_in(
         tmp.path(),
         &svroot,
-        &["Z-link", "a-link", "b-real-dir", "c-link"],
+        &["Z-link", "a-link", "b-real-dir", "c-link", "dangling"],
     );
     assert_eq!(stdout(&out), theirs);
     assert_eq!(
@@ -557,6 +558,7 @@ run: Z-link: (pid 4242) 0s; run: log: (pid 4242) 0s
 run: a-link: (pid 4242) 0s
 run: b-real-dir: (pid 4242) 0s
 run: c-link: (pid 4242) 0s, normally down
+fail: dangling: unable to change to service directory: file does not exist
 "
     );
 }

@@ -47,7 +47,9 @@ EXIT STATUS
      others were still rebuilt)
   2  usage error
   3  runsv not running for the service (status, start, stop, restart, once)
-  4  timed out waiting for the wanted state
+  4  timed out waiting for the wanted state (stop and restart: with
+     --no-kill, or while the service's ./finish still runs, which is
+     never killed)
   5  stop/restart had to kill the service after the timeout
   6  supervise/ok missing: no runsv ever supervised the service
 

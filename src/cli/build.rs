@@ -7,19 +7,22 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 
 use super::args::RootArgs;
-use crate::builder::{Report, ServiceBuilder};
+use crate::builder::{Report, ServiceBuilder, absolute};
 use crate::render::{EntryKind, RenderOptions, render_service};
 use crate::template::{self, Templates};
 
 /// The builder the root options describe.
-pub fn builder(roots: &RootArgs) -> ServiceBuilder {
-    ServiceBuilder {
-        config_root: roots.config_root.clone(),
-        staging_root: roots.staging_root.clone(),
-        runit_root: roots.runit_root.clone(),
+/// The builder the root options describe. Relative roots are made
+/// absolute here: a link written as given (`-s sv`) would resolve from the
+/// runit root, not from where the command ran, and dangle.
+pub fn builder(roots: &RootArgs) -> Result<ServiceBuilder> {
+    Ok(ServiceBuilder {
+        config_root: absolute(&roots.config_root)?,
+        staging_root: absolute(&roots.staging_root)?,
+        runit_root: absolute(&roots.runit_root)?,
         render: render_options(roots),
         ..Default::default()
-    }
+    })
 }
 
 fn render_options(roots: &RootArgs) -> RenderOptions {
@@ -27,6 +30,9 @@ fn render_options(roots: &RootArgs) -> RenderOptions {
         interpreter: roots.interpreter.clone(),
         finish_default: roots.finish_default.clone(),
         log_root: roots.log_root.to_string_lossy().into_owned(),
+        runit_root: std::path::absolute(&roots.runit_root)
+            .ok()
+            .map(|p| p.to_string_lossy().into_owned()),
     }
 }
 
@@ -48,6 +54,23 @@ fn summary(verb: &str, report: &Report) {
         report.written.len(),
         report.removed.len()
     );
+    print_kept(report);
+    for service in &report.restarted {
+        eprintln!(
+            "servicebuilder: told the runsv of `{service}` to exit, so that runsvdir starts \
+             one that sees its changed log service (runsv reads log/ only when it starts)"
+        );
+    }
+}
+
+/// Log history and an admin's files are moved, never deleted: say where.
+fn print_kept(report: &Report) {
+    for p in &report.kept {
+        eprintln!(
+            "servicebuilder: kept log history and files servicebuilder did not make in {}",
+            p.display()
+        );
+    }
 }
 
 fn print_warnings(templates: &Templates, origin: &Path) {
@@ -65,7 +88,7 @@ fn print_warnings(templates: &Templates, origin: &Path) {
 pub fn activate(roots: &RootArgs, name: &str, file: &Path) -> Result<ExitCode> {
     let templates = load(file)?;
     print_warnings(&templates, file);
-    let report = builder(roots)
+    let report = builder(roots)?
         .activate(name, &templates)
         .with_context(|| format!("cannot activate `{name}`"))?;
     summary("activated", &report);
@@ -74,7 +97,7 @@ pub fn activate(roots: &RootArgs, name: &str, file: &Path) -> Result<ExitCode> {
 
 /// `servicebuilder rebuild [--prune]`, and the original's bare `-c -s -d`.
 pub fn rebuild(roots: &RootArgs, prune: bool) -> Result<ExitCode> {
-    let b = builder(roots);
+    let b = builder(roots)?;
     let mut report = b.rebuild().context("cannot rebuild")?;
     for e in &report.errors {
         eprintln!("servicebuilder: error: {e}");
@@ -87,6 +110,7 @@ pub fn rebuild(roots: &RootArgs, prune: bool) -> Result<ExitCode> {
         } else {
             report = b.prune().context("cannot prune")?;
             eprintln!("servicebuilder: pruned {} path(s)", report.removed.len());
+            print_kept(&report);
             print_deferred(&report);
         }
     }
@@ -112,10 +136,11 @@ fn print_deferred(report: &Report) {
 
 /// `servicebuilder prune`.
 pub fn prune(roots: &RootArgs) -> Result<ExitCode> {
-    let report = builder(roots).prune().context("cannot prune")?;
+    let report = builder(roots)?.prune().context("cannot prune")?;
     for p in &report.removed {
         eprintln!("servicebuilder: removed {}", p.display());
     }
+    print_kept(&report);
     print_deferred(&report);
     Ok(ExitCode::SUCCESS)
 }
@@ -123,11 +148,33 @@ pub fn prune(roots: &RootArgs) -> Result<ExitCode> {
 /// `servicebuilder check FILE…`.
 pub fn check(files: &[std::path::PathBuf]) -> Result<ExitCode> {
     let mut failed = false;
+    // As activate, rebuild and prune see them: one service, one file.
+    let mut declared: std::collections::BTreeMap<String, &Path> = Default::default();
     for file in files {
         match load(file) {
             Ok(t) => {
                 print_warnings(&t, file);
-                println!("{}: ok ({} service(s))", file.display(), t.len());
+                let mut twice = false;
+                for service in t.keys() {
+                    match declared.get(service) {
+                        Some(first) => {
+                            eprintln!(
+                                "servicebuilder: error: service `{service}` is declared in both \
+                                 {} and {}; remove one",
+                                first.display(),
+                                file.display()
+                            );
+                            twice = true;
+                        }
+                        None => {
+                            declared.insert(service.clone(), file);
+                        }
+                    }
+                }
+                failed |= twice;
+                if !twice {
+                    println!("{}: ok ({} service(s))", file.display(), t.len());
+                }
             }
             Err(e) => {
                 eprintln!("servicebuilder: error: {e:#}");
@@ -165,9 +212,11 @@ pub fn render(roots: &RootArgs, file: &Path, to: Option<&Path>) -> Result<ExitCo
         for e in render_service(name, t, &opts) {
             let path = Path::new(name).join(&e.path);
             match e.kind {
-                EntryKind::Dir { mode } => {
-                    writeln!(out, "==> {}/ (dir {mode:04o})", path.display())?
-                }
+                EntryKind::Dir { mode } => writeln!(
+                    out,
+                    "==> {}/ (dir {mode:04o})",
+                    path.display().to_string().trim_end_matches('/')
+                )?,
                 EntryKind::File { contents, mode } => {
                     writeln!(out, "==> {} ({mode:04o})", path.display())?;
                     out.write_all(&contents)?;

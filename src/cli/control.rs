@@ -12,7 +12,7 @@
 //! | 1 | failure: no such service directory, unreadable or malformed `supervise/status`, other I/O errors |
 //! | 2 | usage error |
 //! | 3 | runsv not running: `supervise/ok` exists but no runsv reads it |
-//! | 4 | timeout: the service did not reach the wanted state within `--timeout` (with `--no-kill`, or for `start` and `once`) |
+//! | 4 | timeout: the service did not reach the wanted state within `--timeout` (with `--no-kill`, for `start` and `once`, or while `./finish` still runs: runsv's kill would run it twice) |
 //! | 5 | killed: `stop`/`restart` had to KILL the service after the timeout; the action itself completed |
 //! | 6 | `supervise/ok` missing: no runsv has ever supervised the service (or runsvdir did not pick it up in time) |
 //!
@@ -237,8 +237,10 @@ fn read_chunk(
                 part.add(name, &|| sv.path(), status);
                 sv.retire(&mut spent);
             }
-            // A dangling link or a link to a file: not a service.
-            Err(Errno::ENOENT | Errno::ENOTDIR) => {}
+            // A link to a file: not a service. A dangling link is reported
+            // (as `sv status` does): runsvdir cannot run it either, and it
+            // is how a broken activation shows.
+            Err(Errno::ENOTDIR) => {}
             Err(e) => {
                 let path = root.join(rel);
                 part.add(name, &|| path.clone(), Err(open_error(e, path.clone())));

@@ -10,8 +10,6 @@ pub mod maint;
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
-
 use args::{Cli, Cmd};
 
 /// Exit code for bad input or a failed action (the details are printed).
@@ -27,7 +25,7 @@ pub fn main() -> ExitCode {
     // the whole clap command; see control::status_fast_path.
     let result = match control::status_if_plain() {
         Some(result) => result,
-        None => run(Cli::parse()),
+        None => parse().and_then(run),
     };
     match result {
         Ok(code) => code,
@@ -43,6 +41,30 @@ pub fn main() -> ExitCode {
             ExitCode::from(EXIT_FAILURE)
         }
     }
+}
+
+/// The command line, with the rule clap cannot say: without a
+/// subcommand, at least one root must be named (`-c`, `-s`, `-d` or their
+/// variables), as the help promises; a bare `servicebuilder` typed to see
+/// what it does must not rebuild the system's roots.
+fn parse() -> anyhow::Result<Cli> {
+    use clap::{CommandFactory, FromArgMatches, parser::ValueSource};
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let named = ["config_root", "staging_root", "runit_root"]
+        .iter()
+        .any(|id| matches.value_source(id) != Some(ValueSource::DefaultValue));
+    if cli.command.is_none() && !named {
+        let mut cmd = Cli::command();
+        cmd.error(
+            clap::error::ErrorKind::MissingSubcommand,
+            "no subcommand given: name one (see --help), or name the roots with \
+             -c/-s/-d to rebuild every service of the config root as the original \
+             servicebuilder did",
+        )
+        .exit();
+    }
+    Ok(cli)
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

@@ -297,6 +297,23 @@ fn exec(argv: &[OsString], env: &Env) -> i32 {
     };
     let envp = env.to_envp();
     let err = nix::unistd::execve(&args[0], &args, &envp).unwrap_err();
+    if err == nix::errno::Errno::E2BIG
+        && let Ok(service) = Service::current(&Env::from_process())
+    {
+        // Too much environment (a huge envdir or defaults file) fails the
+        // same way at every start: a setup error that takes the service
+        // down, not 111, which runsv would retry every second.
+        let size: usize = envp.iter().map(|v| v.as_bytes().len() + 1).sum();
+        let detail = format!(
+            "cannot execute {}: the environment is too large ({size} bytes in {} \
+             variables, E2BIG); make the envdir or the defaults file smaller",
+            PathBuf::from(&argv[0]).display(),
+            envp.len()
+        );
+        if let Outcome::Exit(code) = setup_failed(&service, &detail) {
+            return code;
+        }
+    }
     say::log(&format!(
         "invoke-run: error: cannot execute {}: {err}",
         PathBuf::from(&argv[0]).display()

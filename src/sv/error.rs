@@ -139,6 +139,15 @@ impl fmt::Display for SvError {
                         write!(f, ", pid {}", st.pid)?;
                     }
                     write!(f, ")")?;
+                    if st.state == super::status::State::Finish {
+                        // Exit 4 even without --no-kill: runsv's `k` while
+                        // ./finish runs would run finish a second time.
+                        write!(
+                            f,
+                            "; the service itself is down, but its ./finish still runs and \
+                             is not killed"
+                        )?;
+                    }
                 }
                 Ok(())
             }

@@ -134,7 +134,9 @@ impl RunitSv {
             return e;
         }
         match wait::until(&service.path, AFTER_KILL, done) {
-            Ok(Outcome::Reached(_)) => SvError::Killed {
+            // A runsv that was already exiting (runsvdir lost its link, or
+            // `sv exit`) goes as soon as its service is gone: killed too.
+            Ok(Outcome::Reached(_)) | Err(SvError::NotRunning { .. }) => SvError::Killed {
                 service: service.path.clone(),
                 pid: last.pid,
                 timeout,
@@ -169,12 +171,20 @@ impl Sv for RunitSv {
 
     fn stop(&self, service: &Service, timeout: Duration) -> Result<String, SvError> {
         self.send(service, b"d")?;
-        match wait::until(&service.path, timeout, is_down)? {
-            Outcome::Reached(st) => Ok(format!(
+        match wait::until(&service.path, timeout, is_down) {
+            Ok(Outcome::Reached(st)) => Ok(format!(
                 "ok: {}",
                 st.render(&service.name, SystemTime::now())
             )),
-            Outcome::TimedOut(st) => Err(self.kill_and_wait(service, "stop", timeout, st, is_down)),
+            Ok(Outcome::TimedOut(st)) => {
+                Err(self.kill_and_wait(service, "stop", timeout, st, is_down))
+            }
+            // The runsv was exiting and went once the service stopped: the
+            // service is down, which is what was asked.
+            Err(SvError::NotRunning { .. }) => {
+                Ok(format!("ok: down: {}: runsv exited", service.name))
+            }
+            Err(e) => Err(e),
         }
     }
 

@@ -49,6 +49,7 @@ impl FakeServiceBuilder {
             interpreter: "/bin/sh".into(),
             finish_default: "/bin/true".into(),
             log_root: dir.path().join("log").to_string_lossy().into_owned(),
+            runit_root: None,
         };
         for root in [
             &builder.config_root,

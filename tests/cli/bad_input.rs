@@ -8,7 +8,8 @@ const CASES: &[(&str, &str, &str)] = &[
     ("a: {run: [x]\n", "", ":2:1"),
     ("a:\n  rnu: [x]\n", "did you mean `run`?", ":2:3"),
     ("a:\n  run: 12\n", "a list of strings", ":2:8"),
-    ("a:\n  run: []\n", "empty", ":1:1"),
+    // A validation error points at the field to change, not the service.
+    ("a:\n  run: []\n", "empty", ":2:3"),
     ("a:\n  run: [x]\n  sleep: -3\n", "negative", ":3:10"),
     ("..:\n  run: [x]\n", "invalid service name", ":1:1"),
     ("a/b:\n  run: [x]\n", "invalid service name", ":1:1"),
@@ -17,6 +18,17 @@ const CASES: &[(&str, &str, &str)] = &[
     ("\"a\\nb\":\n  run: [x]\n", "invalid service name", ""),
     ("\"\":\n  run: [x]\n", "invalid service name", ""),
     ("a:\n  run: [x]\nb: {}\n", "`run` is missing", ":3:1"),
+    (
+        "a:\n  run: [x]\n  group: g\n",
+        "`group` needs `user`",
+        ":3:3",
+    ),
+    (
+        "a: {run: [x], default_log: true, log: [y]}\n",
+        "exclude",
+        ":1:15",
+    ),
+    ("a:\n  run: [x]\n  env: {1A: b}\n", "in `env`", ":3:3"),
     ("a:\n  run: [x]\na:\n  run: [y]\n", "declared twice", ":3:1"),
     ("a:\n  run: [x]\n  run: [y]\n", "duplicate field `run`", ""),
     (

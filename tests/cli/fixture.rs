@@ -148,9 +148,21 @@ pub struct Runsvdir {
 
 impl Runsvdir {
     pub fn start(dir: &Path, extra_path: Option<&Path>) -> Self {
-        let mut cmd = Command::new("runsvdir");
         // `sv start DEP` in run scripts looks for DEP under $SVDIR.
-        cmd.arg("-P").arg(dir).env("SVDIR", dir);
+        Self::spawn(dir, extra_path, Some(dir))
+    }
+
+    /// As Debian's /etc/runit/2 starts it: no SVDIR in the environment.
+    pub fn start_as_at_boot(dir: &Path) -> Self {
+        Self::spawn(dir, None, None)
+    }
+
+    fn spawn(dir: &Path, extra_path: Option<&Path>, svdir: Option<&Path>) -> Self {
+        let mut cmd = Command::new("runsvdir");
+        cmd.arg("-P").arg(dir).env_remove("SVDIR");
+        if let Some(svdir) = svdir {
+            cmd.env("SVDIR", svdir);
+        }
         if let Some(p) = extra_path {
             cmd.env(
                 "PATH",

@@ -177,7 +177,7 @@ fn prune_removes_a_staged_directory_only_after_its_runsv_has_exited() {
 }
 
 #[test]
-fn a_service_that_outlives_the_wait_keeps_its_directory_until_the_next_prune() {
+fn a_service_that_ignores_term_is_killed_after_the_wait_and_pruned_in_the_same_run() {
     let h = Host::new();
     let (_runsvdir, runsv, daemon) = supervised(
         &h,
@@ -188,16 +188,16 @@ fn a_service_that_outlives_the_wait_keeps_its_directory_until_the_next_prune() {
     let b = servicebuilder::builder::ServiceBuilder::new(h.config(), h.staging(), h.runit());
     let started = std::time::Instant::now();
     let report = b.prune().unwrap();
-    assert!(started.elapsed() >= servicebuilder::builder::PRUNE_WAIT);
-    assert_eq!(report.deferred, [h.staging().join("stubborn")]);
+    assert!(
+        started.elapsed() >= servicebuilder::builder::PRUNE_WAIT,
+        "TERM first, and the whole wait, before KILL"
+    );
+    assert!(report.deferred.is_empty(), "{report:?}");
     assert!(report.errors.is_empty());
-    assert!(alive(runsv), "runsv still waits for its daemon");
-    assert!(h.staging().join("stubborn/run").is_file(), "left in place");
-    assert!(std::fs::symlink_metadata(h.runit().join("stubborn")).is_err());
-    // Once the daemon is gone, runsv exits and the next prune finishes.
-    drop(daemon);
-    assert!(wait_until(10, || !alive(runsv)));
-    let report = b.prune().unwrap();
-    assert!(report.deferred.is_empty());
+    assert!(!alive(daemon.0), "the daemon that ignored TERM was killed");
+    assert!(!alive(runsv), "its runsv exited");
     assert!(!h.staging().join("stubborn").exists());
+    assert!(std::fs::symlink_metadata(h.runit().join("stubborn")).is_err());
+    // Nothing is left for a next prune.
+    assert!(b.prune().unwrap().removed.is_empty());
 }
