@@ -707,7 +707,11 @@ impl ServiceBuilder {
         origin: &str,
     ) -> Result<Report> {
         let dir = self.staging_root.join(service);
-        let had_log = fs::symlink_metadata(dir.join("log/run")).is_ok();
+        // Never through a symlink: a link in place of the service or its
+        // log/ is refused by staging, and nothing is moved out of it.
+        let real_dir = |p: &Path| fs::symlink_metadata(p).is_ok_and(|m| m.is_dir());
+        let real_log = real_dir(&dir) && real_dir(&dir.join("log"));
+        let had_log = real_log && fs::symlink_metadata(dir.join("log/run")).is_ok();
         let wants_log = t.log.is_some() || t.default_log;
         let mut report = Report::default();
         if had_log

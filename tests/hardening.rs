@@ -1105,7 +1105,8 @@ fn modes_are_exact_whatever_the_umask() {
                 sec: {run: [/bin/true], env: {TOKEN: s3cret}, secret_env: true}\n";
     let expected: BTreeMap<&str, u32> = [
         ("config", 0o755),
-        ("config/set.yaml", 0o644),
+        // The copy holds the secret too: as private as conf/.
+        ("config/set.yaml", 0o600),
         ("staging", 0o755),
         ("runit", 0o755),
         ("staging/pub", 0o755),

@@ -39,6 +39,9 @@ FILES
   SERVICE/.meta/servicebuilder      ownership marker; prune only removes links
                                     to, and directories with, this marker
   STAGING/ (the directory itself)   locked by activate, rebuild and prune
+  STAGING/.kept/SERVICE.STAMP/      log history and files an admin added,
+                                    moved here (never deleted) by prune, and
+                                    by activate when a log is removed
 
 EXIT STATUS
   0  success
@@ -73,8 +76,10 @@ COMPATIBILITY WITH THE ORIGINAL SERVICEBUILDER
   log command (the original README's `log: svlogd -tt`) logs into ./main,
   which is created; `sleep` and `logsleep` default to 2 seconds; stderr goes
   to the log (`exec 2>&1`) unless `stderr_to_log: false`; prune only ever
-  removes what servicebuilder made; `check` warns about commands that put
-  themselves in the background.
+  removes what servicebuilder made (log history and an admin's files are
+  kept under STAGING/.kept/); relative roots are made absolute; a staging
+  root inside the runit root is refused; `check` warns about commands that
+  put themselves in the background.
 
 SEE ALSO
   servicebuilder.yaml(5), dh_servicebuilder(1), invoke-run(8),

@@ -367,9 +367,17 @@ fn stop_of_a_service_whose_runsv_is_exiting_kills_it_and_says_so() {
         .trim()
         .parse()
         .unwrap();
-    // `sv exit`: runsv TERMs the service and waits for it to go.
-    std::fs::write(h.staging().join("stubborn/supervise/control"), "x").unwrap();
-    let out = h.run(&["stop", "stubborn", "-t", "1"]);
+    // The link goes (as prune removes it): runsvdir TERMs the runsv,
+    // which TERMs the service and waits for it to go, for ever.
+    std::fs::remove_file(h.runit().join("stubborn")).unwrap();
+    let dir = h.staging().join("stubborn");
+    let path = dir.to_str().unwrap();
+    assert!(
+        wait_until(15, || status_json(&h, path)["got_term"] == true),
+        "runsvdir never stopped the runsv: {:?}",
+        status_json(&h, path)
+    );
+    let out = h.run(&["stop", path, "-t", "1"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(5), "{err}");
     assert!(err.contains("was killed"), "{err}");
