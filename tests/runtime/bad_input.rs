@@ -214,3 +214,32 @@ fn finish_default_usage_without_an_argument() {
             .starts_with("usage: finish-default EXITCODE SIGNAL\n")
     );
 }
+
+#[test]
+fn an_environment_too_large_to_exec_is_a_setup_error_not_a_restart_loop() {
+    let sb = capturing();
+    // 30 variables of 100,000 bytes: each below the kernel's limit for one
+    // string, together above what execve accepts (E2BIG).
+    let value = format!("{}\n", "x".repeat(100_000));
+    for i in 0..30 {
+        sb.write(&format!("etc/sv/foo/conf/BIG{i:02}"), &value, 0o644);
+    }
+    sb.once(NAME);
+    let log = sb.output("stdout");
+    assert!(
+        log.starts_with(
+            "invoke-run: error in foo: cannot execute /bin/sh: the environment is too large ("
+        ),
+        "{log}"
+    );
+    assert!(
+        log.contains("make the envdir or the defaults file smaller"),
+        "{log}"
+    );
+    assert_eq!(
+        sb.output("finish-args"),
+        "162 0\n",
+        "a permanent error, not 111"
+    );
+    assert!(!sb.has_output("env"), "the body must not run");
+}
