@@ -20,7 +20,7 @@ use anyhow::{Context, Result, bail};
 
 mod kept;
 
-pub use kept::KEPT_DIR;
+pub use kept::{KEPT_DIR, civil_from_days};
 
 use crate::fsx;
 use crate::render::{Entry, EntryKind, RenderOptions, render_service};
@@ -236,7 +236,7 @@ impl ServiceBuilder {
         if let Some(existing) = root.open_dir(service)? {
             check_marker(&existing, &self.staging_root.join(service))?;
         }
-        if t.enable {
+        if t.enable && !self.disabled_by_admin(service) {
             self.link_needed(service)?;
         }
         Ok(())
@@ -731,7 +731,10 @@ impl ServiceBuilder {
         if t.default_log {
             report.written.extend(self.ensure_log_dir(service)?);
         }
-        if t.enable {
+        if t.enable && self.disabled_by_admin(service) {
+            // Debian's convention, which runit-helper and update-service
+            // follow too: a `.NAME` beside the link keeps it off.
+        } else if t.enable {
             report.merge(self.link(service)?);
         } else {
             report.merge(self.unlink(service)?);
@@ -753,6 +756,12 @@ impl ServiceBuilder {
         }
         report.services.dedup();
         Ok(report)
+    }
+
+    /// Whether the admin disabled `service` the Debian way: a `.NAME` (a
+    /// link or anything else) in the runit root.
+    pub fn disabled_by_admin(&self, service: &str) -> bool {
+        fs::symlink_metadata(self.runit_root.join(format!(".{service}"))).is_ok()
     }
 
     /// Removes `service`'s link from the runit root if it is

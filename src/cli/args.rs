@@ -127,11 +127,23 @@ pub enum Cmd {
     /// Write FILE as the template set NAME, stage its services and link them
     /// into the runit root. An empty map removes the
     /// set.
+    ///
+    /// When a runsvdir watches the runit root, it is told to look at once
+    /// (SIGALRM, as runit-helper does), and activate waits until each
+    /// linked service runs and its ./check passes; a service that does not
+    /// come up within the timeout is an error (exit 4) that shows its last
+    /// log lines.
     Activate {
         /// The template set's name: the config file is CONFIG_ROOT/NAME.yaml.
         name: String,
         /// The YAML templates ("-" for standard input).
         file: PathBuf,
+        /// Return once the services are linked, without waiting for them.
+        #[arg(long)]
+        no_wait: bool,
+        /// Seconds to wait for each service to come up.
+        #[arg(long, short = 't', default_value_t = 10, value_name = "SECS")]
+        timeout: u64,
     },
     /// Stage and link every service of every *.yaml file in the config root
     /// (the original servicebuilder's only action).
@@ -144,12 +156,61 @@ pub enum Cmd {
     /// declares any more; only what servicebuilder created is touched.
     Prune,
     /// Show the state of services, read straight from supervise/status.
+    ///
+    /// On a terminal: a table (state, wanted state, enabled, pid, uptime,
+    /// readiness, log, command), coloured unless NO_COLOR is set. Otherwise
+    /// the lines `sv status` prints, which scripts parse.
     Status {
-        /// Services (names in the runit root, or paths); all when none given.
+        /// Services (names in the runit root, or paths); all when none given,
+        /// including those disabled with a .NAME link.
         services: Vec<String>,
-        /// Machine-readable output.
+        /// Machine-readable output (the same as --format json).
         #[arg(long)]
         json: bool,
+        /// The output: table, sv (sv status's lines), json, or metrics
+        /// (node_exporter's textfile collector format).
+        #[arg(long, value_enum, conflicts_with = "json")]
+        format: Option<StatusFormat>,
+        /// With --format metrics: a file that remembers each service's last
+        /// start, so that restarts are counted across calls.
+        #[arg(long, value_name = "FILE")]
+        metrics_state: Option<PathBuf>,
+    },
+    /// Enable a service the Debian way: link STAGING/NAME into the runit
+    /// root and remove the admin's .NAME dot-link.
+    Enable {
+        /// The service (a directory in the staging root with a run file).
+        service: String,
+        /// Also wait until it runs.
+        #[arg(long)]
+        now: bool,
+        /// Seconds to wait with --now.
+        #[arg(long, short = 't', default_value_t = 10, value_name = "SECS")]
+        timeout: u64,
+    },
+    /// Disable a service the Debian way: remove its link from the runit
+    /// root and leave a .NAME dot-link, which package upgrades respect.
+    Disable {
+        /// The service.
+        service: String,
+        /// Also stop it now (otherwise runsvdir stops it within seconds).
+        #[arg(long)]
+        now: bool,
+        /// Seconds to wait with --now.
+        #[arg(long, short = 't', default_value_t = 7, value_name = "SECS")]
+        timeout: u64,
+    },
+    /// Show a service's svlogd log: rotated files, then current, with
+    /// TAI64N stamps made readable.
+    Log {
+        /// The service.
+        service: String,
+        /// How many lines.
+        #[arg(short = 'n', long, default_value_t = 10, value_name = "N")]
+        lines: usize,
+        /// Keep printing what is appended, across rotations.
+        #[arg(short = 'f', long)]
+        follow: bool,
     },
     /// Start a service and wait until it runs.
     Start(ControlArgs),
@@ -187,6 +248,19 @@ pub enum Cmd {
         #[arg(value_enum)]
         shell: Option<clap_complete::Shell>,
     },
+}
+
+/// The forms of `status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusFormat {
+    /// An aligned table (the default on a terminal).
+    Table,
+    /// `sv status`'s lines (the default otherwise).
+    Sv,
+    /// A JSON array.
+    Json,
+    /// Prometheus' text format, for node_exporter's textfile collector.
+    Metrics,
 }
 
 /// Options of start, stop, restart and once.

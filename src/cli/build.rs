@@ -4,11 +4,15 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
+use std::time::Duration;
+
 use anyhow::{Context, Result};
 
 use super::args::RootArgs;
 use crate::builder::{Report, ServiceBuilder, absolute};
 use crate::render::{EntryKind, RenderOptions, render_service};
+use crate::sv::SvError;
+use crate::sv::rescan;
 use crate::template::{self, Templates};
 
 /// The builder the root options describe.
@@ -84,15 +88,82 @@ fn print_warnings(templates: &Templates, origin: &Path) {
     }
 }
 
-/// `servicebuilder activate NAME FILE`.
-pub fn activate(roots: &RootArgs, name: &str, file: &Path) -> Result<ExitCode> {
+/// `servicebuilder activate NAME FILE`; with `wait`, the seconds to wait
+/// for each linked service to come up.
+pub fn activate(roots: &RootArgs, name: &str, file: &Path, wait: Option<u64>) -> Result<ExitCode> {
     let templates = load(file)?;
     print_warnings(&templates, file);
-    let report = builder(roots)?
+    let b = builder(roots)?;
+    let report = b
         .activate(name, &templates)
         .with_context(|| format!("cannot activate `{name}`"))?;
     summary("activated", &report);
-    Ok(ExitCode::SUCCESS)
+    let Some(secs) = wait else {
+        rescan::poke(&b.runit_root);
+        return Ok(ExitCode::SUCCESS);
+    };
+    let enabled: Vec<&String> = templates
+        .iter()
+        .filter(|(n, t)| t.enable && !b.disabled_by_admin(n))
+        .map(|(n, _)| n)
+        .collect();
+    if enabled.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    if rescan::runsvdirs_watching(&b.runit_root).is_empty() {
+        eprintln!(
+            "servicebuilder: no runsvdir watches {}: the services start when one does",
+            b.runit_root.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut code = ExitCode::SUCCESS;
+    for service in enabled {
+        let dir = b.runit_root.join(service);
+        let came = rescan::come_up(&b.runit_root, &dir, Duration::from_secs(secs));
+        let c = report_come_up(roots, service, came);
+        if c != ExitCode::SUCCESS {
+            code = c;
+        }
+    }
+    Ok(code)
+}
+
+/// Says how a service came up, or why not with its last log lines; the
+/// exit code (4 when it did not come up in time).
+pub fn report_come_up(
+    roots: &RootArgs,
+    service: &str,
+    came: Result<rescan::CameUp, SvError>,
+) -> ExitCode {
+    match came {
+        Ok(rescan::CameUp::Running(st)) => {
+            eprintln!("servicebuilder: {service} is up (pid {})", st.pid);
+            ExitCode::SUCCESS
+        }
+        Ok(rescan::CameUp::NormallyDown(_)) => {
+            eprintln!(
+                "servicebuilder: {service} is supervised; it has a down file, so it was not started"
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("servicebuilder: error: {service} did not come up: {e}");
+            if let Some(dir) = super::logs::log_dir(roots, service)
+                && let Ok(lines) = super::logs::last_lines(&dir, 5)
+                && !lines.is_empty()
+            {
+                eprintln!(
+                    "servicebuilder: the last lines of its log ({}):",
+                    dir.display()
+                );
+                for l in lines {
+                    eprintln!("  {l}");
+                }
+            }
+            ExitCode::from(super::control::exit_code(&e))
+        }
+    }
 }
 
 /// `servicebuilder rebuild [--prune]`, and the original's bare `-c -s -d`.

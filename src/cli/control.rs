@@ -153,7 +153,8 @@ pub fn status_if_plain() -> Option<anyhow::Result<ExitCode>> {
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
     let env = std::env::var_os("SERVICEBUILDER_RUNIT_ROOT");
     let a = status_fast_path(&args, env.as_deref())?;
-    Some(status_in(&a.runit_root, &a.services, a.json))
+    let format = a.json.then_some(super::args::StatusFormat::Json);
+    Some(status_as(&a.runit_root, &a.services, format, None))
 }
 
 /// `servicebuilder status`.
@@ -165,8 +166,38 @@ pub fn status_if_plain() -> Option<anyhow::Result<ExitCode>> {
 /// [`OUT_BLOCK`] bytes. One thread does it all: helper threads made the
 /// median time of 1000 services under a real runsvdir twice as long (see
 /// BENCHMARKS.md).
-pub fn status(roots: &RootArgs, services: &[String], json: bool) -> anyhow::Result<ExitCode> {
-    status_in(&roots.runit_root, services, json)
+pub fn status(
+    roots: &RootArgs,
+    services: &[String],
+    format: Option<super::args::StatusFormat>,
+    metrics_state: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    status_as(&roots.runit_root, services, format, metrics_state)
+}
+
+/// `status` in `format`; without one, a table on a terminal and `sv`'s
+/// lines otherwise (scripts parse those).
+pub fn status_as(
+    root: &Path,
+    services: &[String],
+    format: Option<super::args::StatusFormat>,
+    metrics_state: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    use super::args::StatusFormat;
+    use std::io::IsTerminal;
+    let format = format.unwrap_or_else(|| {
+        if std::io::stdout().is_terminal() {
+            StatusFormat::Table
+        } else {
+            StatusFormat::Sv
+        }
+    });
+    if format == StatusFormat::Sv {
+        return status_in(root, services, false);
+    }
+    let rows = super::overview::rows(root, services)?;
+    let code = super::overview::print(&rows, format, metrics_state)?;
+    Ok(ExitCode::from(code))
 }
 
 /// [`status`] in the runit root `root`.
@@ -425,6 +456,11 @@ pub fn control(roots: &RootArgs, action: Action, args: &ControlArgs) -> anyhow::
     };
     let mut service = Service::lookup(&roots.runit_root, &args.service);
     service.name = args.service.clone();
+    if action != Action::Stop && !service.path.join("supervise/ok").exists() {
+        // Linked a moment ago: have runsvdir look now, not at its next
+        // scan (up to 5 s later).
+        crate::sv::rescan::poke(&roots.runit_root);
+    }
     let result = match action {
         Action::Start => sv.start(&service),
         Action::Stop => sv.stop(&service, timeout),
@@ -474,7 +510,13 @@ mod tests {
         match super::super::args::Cli::try_parse_from(full).ok()? {
             super::super::args::Cli {
                 roots,
-                command: Some(super::super::args::Cmd::Status { services, json }),
+                command:
+                    Some(super::super::args::Cmd::Status {
+                        services,
+                        json,
+                        format: None,
+                        metrics_state: None,
+                    }),
                 ..
             } => Some(StatusArgs {
                 runit_root: roots.runit_root,

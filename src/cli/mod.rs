@@ -4,8 +4,11 @@
 pub mod args;
 pub mod build;
 pub mod control;
+pub mod enable;
 pub mod generate;
+pub mod logs;
 pub mod maint;
+pub mod overview;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -78,10 +81,38 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let roots = &cli.roots;
     match cli.command {
         None => build::rebuild(roots, cli.prune),
-        Some(Cmd::Activate { name, file }) => build::activate(roots, &name, &file),
+        Some(Cmd::Activate {
+            name,
+            file,
+            no_wait,
+            timeout,
+        }) => build::activate(roots, &name, &file, (!no_wait).then_some(timeout)),
         Some(Cmd::Rebuild { prune }) => build::rebuild(roots, prune || cli.prune),
         Some(Cmd::Prune) => build::prune(roots),
-        Some(Cmd::Status { services, json }) => control::status(roots, &services, json),
+        Some(Cmd::Status {
+            services,
+            json,
+            format,
+            metrics_state,
+        }) => {
+            let format = format.or(json.then_some(args::StatusFormat::Json));
+            control::status(roots, &services, format, metrics_state.as_deref())
+        }
+        Some(Cmd::Enable {
+            service,
+            now,
+            timeout,
+        }) => enable::enable(roots, &service, now.then_some(timeout)),
+        Some(Cmd::Disable {
+            service,
+            now,
+            timeout,
+        }) => enable::disable(roots, &service, now.then_some(timeout)),
+        Some(Cmd::Log {
+            service,
+            lines,
+            follow,
+        }) => logs::log(roots, &service, lines, follow),
         Some(Cmd::Start(a)) => control::control(roots, control::Action::Start, &a),
         Some(Cmd::Stop(a)) => control::control(roots, control::Action::Stop, &a),
         Some(Cmd::Restart(a)) => control::control(roots, control::Action::Restart, &a),

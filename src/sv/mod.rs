@@ -25,6 +25,7 @@
 
 mod error;
 mod fifo;
+pub mod rescan;
 mod runit;
 mod status;
 mod svdir;

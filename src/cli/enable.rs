@@ -1,0 +1,158 @@
+//! `enable` and `disable`, the Debian way: a service is enabled by its
+//! link in the runit root (`/etc/service` is `/etc/runit/runsvdir/current`,
+//! which is `default`), and an admin's disable is the dot-link `.NAME`
+//! beside it, which runit-helper, runit's trigger and update-service leave
+//! alone on package upgrades.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+
+use super::args::RootArgs;
+use crate::builder::absolute;
+use crate::sv::rescan;
+use crate::sv::{RunitSv, Service, Sv};
+
+/// The service directory `service` names: in the staging root, and it must
+/// be a runit service (a directory with an executable `run`).
+fn service_dir(roots: &RootArgs, service: &str) -> Result<PathBuf> {
+    crate::template::validate_service_name(service).map_err(anyhow::Error::msg)?;
+    let dir = absolute(&roots.staging_root)?.join(service);
+    let run = dir.join("run");
+    let executable = fs::metadata(&run).is_ok_and(|m| {
+        m.is_file() && std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o111 != 0
+    });
+    if !executable {
+        bail!(
+            "{} is not a runit service (no executable run file); give the name of a \
+             directory in the staging root {}",
+            dir.display(),
+            roots.staging_root.display()
+        );
+    }
+    Ok(dir)
+}
+
+fn is_link(p: &Path) -> bool {
+    fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink())
+}
+
+/// `servicebuilder enable NAME [--now]`.
+pub fn enable(roots: &RootArgs, service: &str, wait: Option<u64>) -> Result<ExitCode> {
+    let dir = service_dir(roots, service)?;
+    let root = &roots.runit_root;
+    let link = root.join(service);
+    let dot = root.join(format!(".{service}"));
+    match fs::symlink_metadata(&link) {
+        Ok(m) if m.file_type().is_symlink() => {
+            let target = fs::read_link(&link)?;
+            if target != dir && fs::canonicalize(&link).ok() != fs::canonicalize(&dir).ok() {
+                bail!(
+                    "{} already points to {}; remove it first to enable {}",
+                    link.display(),
+                    target.display(),
+                    dir.display()
+                );
+            }
+        }
+        Ok(_) => bail!(
+            "{} exists and is not a link; move it away first",
+            link.display()
+        ),
+        Err(_) => {
+            crate::fsx::ensure_root(root)?;
+            crate::fsx::symlink_swap(&dir, &link)?;
+            eprintln!(
+                "servicebuilder: linked {} -> {}",
+                link.display(),
+                dir.display()
+            );
+        }
+    }
+    if is_link(&dot) || dot.exists() {
+        fs::remove_file(&dot).with_context(|| format!("cannot remove {}", dot.display()))?;
+        eprintln!("servicebuilder: removed the disable mark {}", dot.display());
+    }
+    let Some(secs) = wait else {
+        rescan::poke(root);
+        return Ok(ExitCode::SUCCESS);
+    };
+    if rescan::runsvdirs_watching(root).is_empty() {
+        eprintln!(
+            "servicebuilder: no runsvdir watches {}: {service} starts when one does",
+            root.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    Ok(super::build::report_come_up(
+        roots,
+        service,
+        rescan::come_up(root, &link, Duration::from_secs(secs)),
+    ))
+}
+
+/// `servicebuilder disable NAME [--now]`.
+pub fn disable(roots: &RootArgs, service: &str, wait: Option<u64>) -> Result<ExitCode> {
+    let dir = service_dir(roots, service)?;
+    let root = &roots.runit_root;
+    let link = root.join(service);
+    let dot = root.join(format!(".{service}"));
+    let mut code = ExitCode::SUCCESS;
+    if let Some(secs) = wait
+        && link.join("supervise/ok").exists()
+    {
+        let sv = RunitSv {
+            kill: true,
+            ..RunitSv::default()
+        };
+        let svc = Service::new(root, service);
+        match sv.stop(&svc, Duration::from_secs(secs)) {
+            Ok(line) => println!("{line}"),
+            Err(e) => {
+                eprintln!("servicebuilder: {e}");
+                code = ExitCode::from(super::control::exit_code(&e));
+            }
+        }
+    }
+    if is_link(&link) {
+        fs::remove_file(&link).with_context(|| format!("cannot remove {}", link.display()))?;
+        eprintln!("servicebuilder: removed {}", link.display());
+    } else if link.exists() {
+        bail!(
+            "{} is not a link; it cannot be disabled the Debian way (move it to the staging \
+             root and link it)",
+            link.display()
+        );
+    }
+    if !is_link(&dot) && !dot.exists() {
+        crate::fsx::ensure_root(root)?;
+        crate::fsx::symlink_swap(&dir, &dot)?;
+        eprintln!(
+            "servicebuilder: left the disable mark {} (package upgrades keep it disabled)",
+            dot.display()
+        );
+    }
+    rescan::poke(root);
+    if let Some(secs) = wait {
+        // With --now the service's runsv is gone too when this returns, so
+        // that an enable right after starts a fresh one.
+        let end = std::time::Instant::now() + Duration::from_secs(secs);
+        let ok = dir.join("supervise/ok");
+        while crate::fsx::Dir::open(&dir)?.has_reader("supervise/ok")? {
+            if std::time::Instant::now() >= end {
+                eprintln!(
+                    "servicebuilder: warning: the runsv of {} still runs ({} has a reader)",
+                    dir.display(),
+                    ok.display()
+                );
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+            rescan::poke(root);
+        }
+    }
+    Ok(code)
+}
