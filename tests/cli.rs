@@ -17,6 +17,8 @@ mod fixture;
 mod host_defects;
 #[path = "cli/linking.rs"]
 mod linking;
+#[path = "cli/manpages.rs"]
+mod manpages;
 #[path = "cli/operator.rs"]
 mod operator;
 #[path = "common/procs.rs"]

@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// rebuilt (see `rebuild`).
 #[derive(Debug, Parser)]
 #[command(name = "servicebuilder", version, propagate_version = true)]
-#[command(after_long_help = AFTER_LONG_HELP)]
+#[command(after_long_help = super::manual::to_text())]
 #[command(args_conflicts_with_subcommands = false)]
 pub struct Cli {
     /// The three roots, shared by every subcommand.
@@ -28,63 +28,6 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Cmd>,
 }
-
-/// The man page's closing sections: files, exit codes, compatibility.
-const AFTER_LONG_HELP: &str = "\
-FILES
-  /etc/servicebuilder.d/NAME.yaml   template sets (config root)
-  /etc/sv/SERVICE/                  staged service directories (staging root)
-  /etc/service/SERVICE              links that runsvdir follows (runit root)
-  /usr/share/servicebuilder/PKG.yaml  services declared by installed packages
-  SERVICE/.meta/servicebuilder      ownership marker; prune only removes links
-                                    to, and directories with, this marker
-  STAGING/ (the directory itself)   locked by activate, rebuild and prune
-  STAGING/.kept/SERVICE.STAMP/      log history and files an admin added,
-                                    moved here (never deleted) by prune, and
-                                    by activate when a log is removed
-
-EXIT STATUS
-  0  success
-  1  failure: bad template (the message names file, line and column), a
-     refused change, an I/O error; rebuild: at least one file failed (the
-     others were still rebuilt)
-  2  usage error
-  3  runsv not running for the service (status, start, stop, restart, once)
-  4  timed out waiting for the wanted state (stop and restart: with
-     --no-kill, or while the service's ./finish still runs, which is
-     never killed)
-  5  stop/restart had to kill the service after the timeout
-  6  supervise/ok missing: no runsv ever supervised the service
-
-LIMITS
-  A template file is at most 16 MiB and declares at most 100,000 services
-  (more is refused with an error naming the file); YAML aliases that would
-  expand without bound are refused at the first anchor. Measured peaks:
-  42 MB of memory for a 10 MB file, 166 MB for 100,000 services.
-
-COMPATIBILITY WITH THE ORIGINAL SERVICEBUILDER
-  `servicebuilder -c CONF_DIR -s STAGING -d INSTALL` with no subcommand
-  rebuilds every service of every *.yaml file in CONF_DIR, as the original
-  did; `rebuild` is the same with a name, and `--prune` then removes what no
-  file declares. Files not ending in .yaml are ignored. `run`, `log` and
-  `finish` may be strings (shell command lines that get `exec` in front, as
-  the original wrote them) or lists (exact argvs, quoted byte for byte).
-  Differences from the original: one bad file is reported (file, line,
-  column) and the exit status is 1, but the other files are still rebuilt;
-  unknown keys and duplicated keys are errors instead of being ignored;
-  files are only rewritten when their content changes; a bare `svlogd`
-  log command (the original README's `log: svlogd -tt`) logs into ./main,
-  which is created; `sleep` and `logsleep` default to 2 seconds; stderr goes
-  to the log (`exec 2>&1`) unless `stderr_to_log: false`; prune only ever
-  removes what servicebuilder made (log history and an admin's files are
-  kept under STAGING/.kept/); relative roots are made absolute; a staging
-  root inside the runit root is refused; `check` warns about commands that
-  put themselves in the background.
-
-SEE ALSO
-  servicebuilder.yaml(5), dh_servicebuilder(1), invoke-run(8),
-  finish-default(8), runsvdir(8), runsv(8), sv(8), chpst(8)
-";
 
 /// Where templates, staged services and runsvdir's links live.
 #[derive(Debug, Clone, Args)]

@@ -8,6 +8,7 @@ pub mod enable;
 pub mod generate;
 pub mod logs;
 pub mod maint;
+pub mod manual;
 pub mod overview;
 
 use std::io::Write;
