@@ -80,7 +80,10 @@ impl Default for ServiceBuilder {
             staging_root: DEFAULT_STAGING_ROOT.into(),
             runit_root: DEFAULT_RUNIT_ROOT.into(),
             package_root: DEFAULT_PACKAGE_ROOT.into(),
-            render: RenderOptions::default(),
+            render: RenderOptions {
+                host_log: true,
+                ..RenderOptions::default()
+            },
         }
     }
 }
@@ -712,7 +715,7 @@ impl ServiceBuilder {
         let real_dir = |p: &Path| fs::symlink_metadata(p).is_ok_and(|m| m.is_dir());
         let real_log = real_dir(&dir) && real_dir(&dir.join("log"));
         let had_log = real_log && fs::symlink_metadata(dir.join("log/run")).is_ok();
-        let wants_log = t.log.is_some() || t.default_log;
+        let wants_log = t.log.is_some() || t.default_log || (self.render.host_log && t.host_log);
         let mut report = Report::default();
         if had_log
             && !wants_log

@@ -37,6 +37,10 @@ pub struct RenderOptions {
     /// finds its `depends`. `None` (packages): `$SVDIR`, else
     /// `/etc/service`, as `sv` itself looks.
     pub runit_root: Option<String>,
+    /// Services rendered for the host: a template without a log gets the
+    /// original servicebuilder's log service (see
+    /// [`ServiceTemplate::host_log`]). Packages: false.
+    pub host_log: bool,
 }
 
 impl Default for RenderOptions {
@@ -46,6 +50,7 @@ impl Default for RenderOptions {
             finish_default: FINISH_DEFAULT.into(),
             log_root: LOG_ROOT.into(),
             runit_root: None,
+            host_log: false,
         }
     }
 }
@@ -154,7 +159,7 @@ pub fn render_service(name: &str, t: &ServiceTemplate, opts: &RenderOptions) -> 
     if let Some(log) = log_script(name, t, opts) {
         out.push(Entry::dir("log", 0o755));
         out.push(Entry::file("log/run", log, 0o755));
-        if t.log.is_some() {
+        if !t.default_log {
             out.push(Entry::dir("log/main", 0o755));
         }
     }
@@ -313,6 +318,21 @@ fn log_script(name: &str, t: &ServiceTemplate, opts: &RenderOptions) -> Option<S
         return Some(format!(
             "#!/bin/sh\n{sleep}chown {LOG_USER}:{LOG_GROUP} {dir}\nchmod 750 {dir}\n\
              exec chpst -u {LOG_USER} svlogd -tt {dir}\n"
+        ));
+    }
+    if t.log.is_none() && opts.host_log && t.host_log {
+        // The original servicebuilder's default log, as an unprivileged
+        // user who owns ./main (fixed at every start, as dh-runit's
+        // logscript does for its directory).
+        let sleep = t.logsleep_secs();
+        let sleep = if sleep > 0 {
+            format!("sleep {sleep}\n")
+        } else {
+            String::new()
+        };
+        return Some(format!(
+            "#!/bin/sh\n{sleep}chown {LOG_USER}:{LOG_GROUP} ./main\nchmod 750 ./main\n\
+             exec chpst -u {LOG_USER} svlogd -tt ./main\n"
         ));
     }
     let log = t.log.as_ref()?;

@@ -244,6 +244,12 @@ pub struct ServiceTemplate {
     /// `/var/log/runit/NAME`. Excludes `log`.
     #[serde(default, skip_serializing_if = "is_false")]
     pub default_log: bool,
+    /// On the host (`servicebuilder activate`), a template without `log`
+    /// or `default_log` gets the original servicebuilder's log service:
+    /// `svlogd -tt ./main` as `_runit-log`. `false` gives none. Packages
+    /// never get it (dh-runit's default: no log unless asked).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub host_log: bool,
     /// Use finish-default as the finish script, so that the exit codes 161,
     /// 162 and 170 take the service down instead of restarting it. Defaults
     /// to true when no `finish` is given.
@@ -339,6 +345,7 @@ impl ServiceTemplate {
         ServiceTemplate {
             run: Some(run),
             enable: true,
+            host_log: true,
             ..Default::default()
         }
     }
@@ -854,6 +861,7 @@ pub const FIELD_NAMES: &[&str] = &[
     "enable",
     "onupgrade",
     "default_log",
+    "host_log",
     "default_finish",
     "user",
     "group",

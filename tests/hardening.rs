@@ -880,7 +880,7 @@ fn eight_concurrent_processes_end_where_a_serial_run_ends() {
             let mut y = String::new();
             for i in 0..(2 + variant) {
                 y.push_str(&format!(
-                    "k{set}s{i}: {{run: [/bin/sleep, '{}'], sleep: 0, env: {{V: '{variant}'}}}}\n",
+                    "k{set}s{i}: {{run: [/bin/sleep, '{}'], sleep: 0, env: {{V: '{variant}'}}, host_log: false}}\n",
                     1000 + variant
                 ));
             }
@@ -958,7 +958,8 @@ fn eight_concurrent_processes_end_where_a_serial_run_ends() {
     let view = |r: &Roots| {
         (
             snapshot(&r.staging(), &|n| n == "supervise"),
-            snapshot(&r.runit(), &|_| false)
+            // runsvdir's own mark of an ALRM rescan (Debian's runsvdir).
+            snapshot(&r.runit(), &|n| n == ".forced-rescan")
                 .into_iter()
                 .map(|(p, n)| match n {
                     Node::Link(t) => (p, t.strip_prefix(r.dir.path()).unwrap().to_owned()),

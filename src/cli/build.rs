@@ -37,6 +37,7 @@ fn render_options(roots: &RootArgs) -> RenderOptions {
         runit_root: std::path::absolute(&roots.runit_root)
             .ok()
             .map(|p| p.to_string_lossy().into_owned()),
+        host_log: true,
     }
 }
 
@@ -139,6 +140,12 @@ pub fn report_come_up(
     match came {
         Ok(rescan::CameUp::Running(st)) => {
             eprintln!("servicebuilder: {service} is up (pid {})", st.pid);
+            ExitCode::SUCCESS
+        }
+        Ok(rescan::CameUp::Gone) => {
+            eprintln!(
+                "servicebuilder: {service} was unlinked meanwhile (by another run); not waiting for it"
+            );
             ExitCode::SUCCESS
         }
         Ok(rescan::CameUp::NormallyDown(_)) => {

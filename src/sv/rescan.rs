@@ -3,7 +3,8 @@
 //!
 //! runsvdir compares its directory's mtime at least every five seconds.
 //! Debian's runsvdir (bookworm's 2.1.2 as trixie's and sid's) also catches
-//! SIGALRM, which ends that wait at once, and runit-helper sends ALRM for
+//! SIGALRM, which ends that wait at once (it touches `.forced-rescan` in
+//! the directory so that the mtime moves on), and runit-helper sends ALRM for
 //! the same reason (to PID 1 when runit is init). Signalling the runsvdir
 //! that watches the directory works whether or not runit is PID 1, so this
 //! finds it in /proc: a process named `runsvdir` whose directory argument,
@@ -79,6 +80,8 @@ pub enum CameUp {
     Running(super::Status),
     /// runsv supervises it; it has a `down` file, so nothing was started.
     NormallyDown(super::Status),
+    /// Its link went away meanwhile (another run pruned or changed it).
+    Gone,
 }
 
 /// After a link was made: pokes the runsvdir watching `runit_root` until
@@ -106,6 +109,7 @@ pub fn come_up(
         last = super::Status::read(dir);
         match &last {
             Err(SvError::NotRunning { .. } | SvError::SuperviseOkMissing { .. }) => {}
+            Err(SvError::NoSuchService { .. }) => return Ok(CameUp::Gone),
             Err(_) => return last.map(CameUp::Running),
             Ok(st) if !st.normally_up && st.pid == 0 => return Ok(CameUp::NormallyDown(*st)),
             Ok(st)

@@ -50,6 +50,7 @@ impl FakeServiceBuilder {
             finish_default: "/bin/true".into(),
             log_root: dir.path().join("log").to_string_lossy().into_owned(),
             runit_root: None,
+            host_log: true,
         };
         for root in [
             &builder.config_root,

@@ -239,7 +239,8 @@ fn adding_a_log_to_a_running_service_starts_its_logger_and_removing_it_keeps_its
             "talk:\n  sleep: 0\n{log}  run: [/bin/sh, -c, 'while :; do echo tick; sleep 0.2; done']\n"
         )
     };
-    activate(&h, "talk", &yaml(""));
+    // No log at all (the host's default log service would be one).
+    activate(&h, "talk", &yaml("  host_log: false\n"));
     let _runsvdir = Runsvdir::start_as_at_boot(&h.runit());
     wait_running(&h, "talk");
     let err = activate(&h, "talk", &yaml("  log: [svlogd, -tt]\n  logsleep: 0\n"));
@@ -253,7 +254,7 @@ fn adding_a_log_to_a_running_service_starts_its_logger_and_removing_it_keeps_its
     assert!(wait_until(10, || std::fs::read_to_string(&current)
         .is_ok_and(|t| t.contains("tick"))));
 
-    let err = activate(&h, "talk", &yaml(""));
+    let err = activate(&h, "talk", &yaml("  host_log: false\n"));
     assert!(err.contains("kept log history"), "{err}");
     assert!(!h.staging().join("talk/log").exists());
     let kept: Vec<PathBuf> = std::fs::read_dir(h.staging().join(".kept"))

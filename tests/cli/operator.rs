@@ -281,3 +281,42 @@ fn metrics_count_restarts_across_calls() {
         "{second}"
     );
 }
+
+#[test]
+fn a_template_without_a_log_gets_the_seeds_log_service_as_an_unprivileged_user() {
+    use std::os::unix::fs::MetadataExt;
+    let h = Host::new();
+    std::fs::create_dir_all(h.runit()).unwrap();
+    let _runsvdir = Runsvdir::start_as_at_boot(&h.runit());
+    let out = activate(
+        &h,
+        "chat",
+        "chat: {run: [/bin/sh, -c, 'while :; do echo said; sleep 0.2; done'], sleep: 0, logsleep: 0}\n\
+         quiet: {run: [sleep, '1015'], sleep: 0, host_log: false}\n",
+        &[],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let current = h.staging().join("chat/log/main/current");
+    assert!(wait_until(10, || std::fs::read_to_string(&current)
+        .is_ok_and(|t| t.contains("said"))));
+    let log_user = nix::unistd::User::from_name("_runit-log").unwrap().unwrap();
+    let main = std::fs::metadata(h.staging().join("chat/log/main")).unwrap();
+    assert_eq!(main.uid(), log_user.uid.as_raw());
+    let json: serde_json::Value =
+        serde_json::from_slice(&h.run(&["status", "--json", "chat"]).stdout).unwrap();
+    let log_pid = json[0]["log"]["pid"].as_u64().unwrap();
+    let status = std::fs::read_to_string(format!("/proc/{log_pid}/status")).unwrap();
+    let uid_line = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
+    assert!(
+        uid_line.split_whitespace().nth(1) == Some(&log_user.uid.as_raw().to_string()),
+        "svlogd runs as _runit-log: {uid_line}"
+    );
+    assert!(
+        !h.staging().join("quiet/log").exists(),
+        "host_log: false: no log"
+    );
+}
