@@ -18,9 +18,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
+pub mod edits;
 mod kept;
 
-pub use kept::{KEPT_DIR, civil_from_days};
+pub use kept::{KEPT_DIR, civil_from_days, foreign_entries};
 
 use crate::fsx;
 use crate::render::{Entry, EntryKind, RenderOptions, render_service};
@@ -111,6 +112,9 @@ pub struct Report {
     /// because their log service was added or removed: runsv looks for
     /// `log/` only when it starts.
     pub restarted: Vec<String>,
+    /// Files edited by hand in a staged directory (`SERVICE/PATH`), copied
+    /// to [`Report::kept`] before the template's version replaced them.
+    pub edited: Vec<String>,
 }
 
 impl Report {
@@ -122,6 +126,7 @@ impl Report {
         self.deferred.extend(other.deferred);
         self.kept.extend(other.kept);
         self.restarted.extend(other.restarted);
+        self.edited.extend(other.edited);
     }
 }
 
@@ -202,6 +207,13 @@ impl ServiceBuilder {
         for (service, t) in templates {
             self.preflight(&root, service, t)?;
         }
+        // What the set said before: the staged directories were built
+        // from it, so a file that differs from its rendering was edited.
+        let before: Templates = if path.exists() {
+            template::load_file(&path).unwrap_or_default()
+        } else {
+            Templates::new()
+        };
         let old = fs::read(&path).ok().map(|bytes| {
             let mode = fs::metadata(&path).map_or(0o644, |m| {
                 std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777
@@ -212,7 +224,8 @@ impl ServiceBuilder {
         let origin = format!("{name}.yaml");
         let staged = (|| -> Result<()> {
             for (service, t) in templates {
-                report.merge(self.stage_and_link(&root, service, t, &origin)?);
+                let built_from = before.get(service).unwrap_or(t);
+                report.merge(self.stage_and_link(&root, service, t, &origin, built_from)?);
             }
             Ok(())
         })();
@@ -275,7 +288,7 @@ impl ServiceBuilder {
                     continue;
                 }
                 seen.insert(service.clone(), file.clone());
-                match self.stage_and_link(&root, service, t, &origin) {
+                match self.stage_and_link(&root, service, t, &origin, t) {
                     Ok(r) => report.merge(r),
                     Err(e) => report.errors.push(format!("{}: {e:#}", file.display())),
                 }
@@ -464,11 +477,7 @@ impl ServiceBuilder {
         t.validate()
             .map_err(|e| anyhow::anyhow!("service `{service}`: {e}"))?;
         let dir = self.staging_root.join(service);
-        let mut opts = self.render.clone();
-        if opts.runit_root.is_none() {
-            opts.runit_root = Some(absolute(&self.runit_root)?.to_string_lossy().into_owned());
-        }
-        let mut entries = render_service(service, t, &opts);
+        let mut entries = render_service(service, t, &self.render_options()?);
         if !entries
             .iter()
             .any(|e| e.path == Path::new(".meta") && matches!(e.kind, EntryKind::Dir { .. }))
@@ -574,6 +583,22 @@ impl ServiceBuilder {
         }
         report.services.push(service.to_owned());
         Ok(report)
+    }
+
+    /// The render options, with the runit root named in run files.
+    pub fn render_options(&self) -> Result<RenderOptions> {
+        let mut opts = self.render.clone();
+        if opts.runit_root.is_none() {
+            opts.runit_root = Some(absolute(&self.runit_root)?.to_string_lossy().into_owned());
+        }
+        Ok(opts)
+    }
+
+    /// The files of `service`'s staged directory that differ from what
+    /// `t` renders (see [`edits`]).
+    pub fn local_edits(&self, service: &str, t: &ServiceTemplate) -> Result<Vec<edits::Edit>> {
+        let entries = render_service(service, t, &self.render_options()?);
+        Ok(edits::edits(&self.staging_root.join(service), &entries))
     }
 
     /// Finishes or undoes what a killed run left in the roots: committed
@@ -708,15 +733,40 @@ impl ServiceBuilder {
         service: &str,
         t: &ServiceTemplate,
         origin: &str,
+        built_from: &ServiceTemplate,
     ) -> Result<Report> {
         let dir = self.staging_root.join(service);
+        let mut report = Report::default();
+        if let Some(d) = root.open_dir(service)?
+            && read_marker(&d) == Some(MarkerKind::Config)
+        {
+            // A file edited by hand is kept (a copy) before the template's
+            // version goes over it, unless it already is that version.
+            let new = render_service(service, t, &self.render_options()?);
+            let rels: Vec<String> = self
+                .local_edits(service, built_from)?
+                .into_iter()
+                .filter(|e| {
+                    new.iter()
+                        .find(|n| n.path.to_string_lossy() == e.path)
+                        .and_then(|n| n.contents())
+                        != Some(&e.staged[..])
+                })
+                .map(|e| e.path)
+                .collect();
+            report
+                .kept
+                .extend(kept::copy_aside(&self.staging_root, service, &rels)?);
+            report
+                .edited
+                .extend(rels.iter().map(|r| format!("{service}/{r}")));
+        }
         // Never through a symlink: a link in place of the service or its
         // log/ is refused by staging, and nothing is moved out of it.
         let real_dir = |p: &Path| fs::symlink_metadata(p).is_ok_and(|m| m.is_dir());
         let real_log = real_dir(&dir) && real_dir(&dir.join("log"));
         let had_log = real_log && fs::symlink_metadata(dir.join("log/run")).is_ok();
         let wants_log = t.log.is_some() || t.default_log || (self.render.host_log && t.host_log);
-        let mut report = Report::default();
         if had_log
             && !wants_log
             && let Some(d) = root.open_dir(service)?

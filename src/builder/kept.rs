@@ -110,6 +110,35 @@ pub fn move_aside(staging_root: &Path, service: &str, rels: &[String]) -> Result
     Ok(Some(dest))
 }
 
+/// Copies the files `rels` of `staging_root/service` (local edits about to
+/// be overwritten) into a new `staging_root/.kept/SERVICE.STAMP/`.
+pub fn copy_aside(staging_root: &Path, service: &str, rels: &[String]) -> Result<Option<PathBuf>> {
+    if rels.is_empty() {
+        return Ok(None);
+    }
+    let kept = staging_root.join(KEPT_DIR);
+    fsx::ensure_dir(&kept, 0o700)?;
+    let dest = unique_dir(&kept, &format!("{service}.{}", utc_stamp()))?;
+    let dir = staging_root.join(service);
+    for rel in rels {
+        let to = dest.join(rel);
+        if let Some(parent) = to.parent() {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        let from = dir.join(rel);
+        let bytes = fs::read(&from).with_context(|| format!("cannot read {}", from.display()))?;
+        let mode = fs::symlink_metadata(&from)
+            .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777)
+            .unwrap_or(0o600);
+        fsx::write_atomic(&to, &bytes, mode)?;
+    }
+    Ok(Some(dest))
+}
+
 fn unique_dir(parent: &Path, base: &str) -> Result<PathBuf> {
     for n in 0.. {
         let name = if n == 0 {

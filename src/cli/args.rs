@@ -163,6 +163,16 @@ pub enum Cmd {
     Restart(ControlArgs),
     /// Run a service once: start it, and do not restart it when it exits.
     Once(ControlArgs),
+    /// Show what staged service directories have that their templates do
+    /// not render: files edited by hand (as a line diff) and files added.
+    /// Exit 1 when there is any, as diff(1).
+    ///
+    /// activate and rebuild keep an edited file (a copy under
+    /// STAGING/.kept/) before they write the template's version over it.
+    Diff {
+        /// Services; all of the config root when none given.
+        services: Vec<String>,
+    },
     /// Validate template files without touching the system.
     Check {
         /// The files to check.

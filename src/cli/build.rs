@@ -60,6 +60,12 @@ fn summary(verb: &str, report: &Report) {
         report.removed.len()
     );
     print_kept(report);
+    for file in &report.edited {
+        eprintln!(
+            "servicebuilder: {file} was edited by hand; the template's version replaced it and \
+             the edited file is kept (see above); put the change into the template to keep it"
+        );
+    }
     for service in &report.restarted {
         eprintln!(
             "servicebuilder: told the runsv of `{service}` to exit, so that runsvdir starts \
@@ -221,6 +227,56 @@ pub fn prune(roots: &RootArgs) -> Result<ExitCode> {
     print_kept(&report);
     print_deferred(&report);
     Ok(ExitCode::SUCCESS)
+}
+
+/// `servicebuilder diff [SERVICE…]`: local edits of staged directories,
+/// as diff(1) says them; exit 1 when there are some.
+pub fn diff(roots: &RootArgs, services: &[String]) -> Result<ExitCode> {
+    let b = builder(roots)?;
+    let mut any = false;
+    let mut out = std::io::stdout().lock();
+    let mut found = std::collections::BTreeSet::new();
+    for file in b.config_files()? {
+        let templates = template::load_file(&file)?;
+        for (service, t) in &templates {
+            if !services.is_empty() && !services.contains(service) {
+                continue;
+            }
+            found.insert(service.clone());
+            if !b.staging_root.join(service).is_dir() {
+                continue;
+            }
+            for e in b.local_edits(service, t)? {
+                any = true;
+                writeln!(
+                    out,
+                    "--- {service}/{} (rendered from {})",
+                    e.path,
+                    file.display()
+                )?;
+                writeln!(out, "+++ {service}/{} (staged)", e.path)?;
+                let (a, s) = (
+                    String::from_utf8_lossy(&e.rendered),
+                    String::from_utf8_lossy(&e.staged),
+                );
+                out.write_all(crate::builder::edits::line_diff(&a, &s).as_bytes())?;
+            }
+            for extra in crate::builder::foreign_entries(&b.staging_root.join(service))? {
+                any = true;
+                writeln!(out, "Only in the staged directory: {service}/{extra}")?;
+            }
+        }
+    }
+    for s in services {
+        if !found.contains(s) {
+            anyhow::bail!("no template in {} declares `{s}`", b.config_root.display());
+        }
+    }
+    Ok(if any {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// `servicebuilder check FILE…`.

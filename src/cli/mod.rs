@@ -119,6 +119,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Cmd::Restart(a)) => control::control(roots, control::Action::Restart, &a),
         Some(Cmd::Once(a)) => control::control(roots, control::Action::Once, &a),
         Some(Cmd::Check { files }) => build::check(&files),
+        Some(Cmd::Diff { services }) => build::diff(roots, &services),
         Some(Cmd::Render { file, to }) => build::render(roots, &file, to.as_deref()),
         Some(Cmd::Maint(a)) => maint::maint(roots, &a),
         Some(Cmd::Generate { what, shell }) => generate::generate(what, shell),

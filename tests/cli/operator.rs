@@ -320,3 +320,80 @@ fn a_template_without_a_log_gets_the_seeds_log_service_as_an_unprivileged_user()
         "host_log: false: no log"
     );
 }
+
+#[test]
+fn diff_shows_local_edits_and_activate_keeps_an_edited_file_before_replacing_it() {
+    let h = Host::new();
+    activate(
+        &h,
+        "e",
+        "e: {run: [sleep, '1016'], sleep: 0, host_log: false}\n",
+        &["--no-wait"],
+    );
+    // As activate rendered it: with the same finish helper.
+    let diff = |args: &[&str]| {
+        h.cmd_with_finish(env!("CARGO_BIN_EXE_finish-default"))
+            .arg("diff")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert!(diff(&[]).status.success(), "nothing edited yet");
+    let run = h.staging().join("e/run");
+    let edited = std::fs::read_to_string(&run)
+        .unwrap()
+        .replace("exec sleep 1016", "exec sleep 2016");
+    std::fs::write(&run, &edited).unwrap();
+    h.file("staging/e/env/EXTRA", "1\n");
+    let out = diff(&["e"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("--- e/run (rendered from "), "{text}");
+    assert!(
+        text.contains("-exec sleep 1016\n+exec sleep 2016\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Only in the staged directory: e/env\n"),
+        "{text}"
+    );
+
+    // The template changes: the edited run is kept, then replaced.
+    let out = activate(
+        &h,
+        "e",
+        "e: {run: [sleep, '1017'], sleep: 0, host_log: false}\n",
+        &["--no-wait"],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("e/run was edited by hand"), "{err}");
+    assert!(
+        std::fs::read_to_string(&run)
+            .unwrap()
+            .contains("exec sleep 1017")
+    );
+    let kept: Vec<_> = std::fs::read_dir(h.staging().join(".kept"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(
+        std::fs::read_to_string(kept[0].join("run")).unwrap(),
+        edited
+    );
+    // An unedited directory is rewritten without keeping anything.
+    let out = activate(
+        &h,
+        "e",
+        "e: {run: [sleep, '1018'], sleep: 0, host_log: false}\n",
+        &["--no-wait"],
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("edited by hand"));
+    assert_eq!(
+        std::fs::read_dir(h.staging().join(".kept"))
+            .unwrap()
+            .count(),
+        1
+    );
+}
