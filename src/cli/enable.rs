@@ -16,24 +16,46 @@ use crate::builder::absolute;
 use crate::sv::rescan;
 use crate::sv::{RunitSv, Service, Sv};
 
-/// The service directory `service` names: in the staging root, and it must
-/// be a runit service (a directory with an executable `run`).
+/// Where Debian's runit 2.2 and later keep packaged services (runit-services'
+/// among them): `sv.current` is the trigger's refreshed copy of `sv`.
+const PACKAGED_SV: [&str; 2] = ["/usr/share/runit/sv.current", "/usr/share/runit/sv"];
+
+/// The service directory `service` names: where its link (or its disable
+/// mark) in the runit root points, else in the staging root (`/etc/sv`),
+/// else among the packaged services of runit 2.2 and later; it must be a
+/// runit service (a directory with an executable `run`).
 fn service_dir(roots: &RootArgs, service: &str) -> Result<PathBuf> {
     crate::template::validate_service_name(service).map_err(anyhow::Error::msg)?;
-    let dir = absolute(&roots.staging_root)?.join(service);
-    let run = dir.join("run");
-    let executable = fs::metadata(&run).is_ok_and(|m| {
-        m.is_file() && std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o111 != 0
-    });
-    if !executable {
-        bail!(
-            "{} is not a runit service (no executable run file); give the name of a \
-             directory in the staging root {}",
-            dir.display(),
-            roots.staging_root.display()
-        );
+    let is_service = |dir: &Path| {
+        fs::metadata(dir.join("run")).is_ok_and(|m| {
+            m.is_file() && std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o111 != 0
+        })
+    };
+    let mut candidates = Vec::new();
+    for l in [
+        roots.runit_root.join(service),
+        roots.runit_root.join(format!(".{service}")),
+    ] {
+        if let Ok(t) = fs::read_link(&l) {
+            candidates.push(if t.is_absolute() {
+                t
+            } else {
+                roots.runit_root.join(t)
+            });
+        }
     }
-    Ok(dir)
+    candidates.push(absolute(&roots.staging_root)?.join(service));
+    candidates.extend(PACKAGED_SV.iter().map(|d| Path::new(d).join(service)));
+    if let Some(dir) = candidates.into_iter().find(|d| is_service(d)) {
+        return Ok(dir);
+    }
+    bail!(
+        "`{service}` is not a runit service: no directory with an executable run file \
+         in {}, {} or {}",
+        roots.staging_root.display(),
+        PACKAGED_SV[0],
+        PACKAGED_SV[1]
+    );
 }
 
 fn is_link(p: &Path) -> bool {
