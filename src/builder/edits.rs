@@ -3,14 +3,63 @@
 //! in `STAGING/.kept/`) before they write the template's version over it,
 //! and `servicebuilder diff` shows them.
 //!
-//! A file counts as edited when it differs from what the template the
-//! directory was built from renders: for `activate`, the set's file as it
-//! was before this activation; for `rebuild` and `diff`, the file as it is.
+//! `diff` compares with what the template renders now. `activate` and
+//! `rebuild` call a file hand-edited when it no longer matches what staging
+//! recorded writing there ([`SUMS`]): a template changed in the config root
+//! by hand is then not mistaken for an edit of the staged directory.
 
 use std::fs;
 use std::path::Path;
 
 use crate::render::{Entry, EntryKind};
+
+/// What staging wrote, relative to the service directory: one
+/// `HASH PATH` line per file (FNV-1a, 64 bits: a check against accidents,
+/// not against an adversary, who could edit this file too).
+pub const SUMS: &str = ".meta/servicebuilder.sums";
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// The text of [`SUMS`] for the files among `entries`.
+pub fn sums(entries: &[Entry]) -> String {
+    entries
+        .iter()
+        .filter_map(|e| {
+            let contents = e.contents()?;
+            Some(format!(
+                "{:016x} {}\n",
+                fnv1a(contents),
+                e.path.to_string_lossy()
+            ))
+        })
+        .collect()
+}
+
+/// The files of the staged directory `dir` that no longer match what
+/// staging recorded writing (none when there is no record: a directory
+/// staged by an older version).
+pub fn hand_edited(dir: &Path) -> Vec<String> {
+    let Ok(text) = fs::read_to_string(dir.join(SUMS)) else {
+        return Vec::new();
+    };
+    text.lines()
+        .filter_map(|l| {
+            let (hash, rel) = l.split_once(' ')?;
+            let full = dir.join(rel);
+            // Never through a symlink; a missing file is no edit to keep.
+            let meta = fs::symlink_metadata(&full).ok()?;
+            if !meta.is_file() || rel.split('/').any(|c| c == "..") {
+                return None;
+            }
+            let now = fs::read(&full).ok()?;
+            (format!("{:016x}", fnv1a(&now)) != hash).then(|| rel.to_owned())
+        })
+        .collect()
+}
 
 /// One rendered file whose staged copy differs.
 #[derive(Debug, Clone, PartialEq, Eq)]
