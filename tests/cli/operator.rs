@@ -396,4 +396,23 @@ fn diff_shows_local_edits_and_activate_keeps_an_edited_file_before_replacing_it(
             .count(),
         1
     );
+    // The template edited in the config root (the original's workflow),
+    // then rebuilt: the staged files are servicebuilder's own, not edits.
+    h.file(
+        "config/e.yaml",
+        "e: {run: [sleep, '1019'], sleep: 0, host_log: false}\n",
+    );
+    let out = h
+        .cmd_with_finish(env!("CARGO_BIN_EXE_finish-default"))
+        .arg("rebuild")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("edited by hand"), "{err}");
+    assert!(
+        std::fs::read_to_string(&run)
+            .unwrap()
+            .contains("exec sleep 1019")
+    );
 }
