@@ -2,7 +2,8 @@
 //! code every `activate`, `rebuild` and `dh_servicebuilder` run goes
 //! through show up as numbers (issue 6, part 5).
 //!
-//! Run with `cargo bench --bench template`; `scripts/bench` runs it too and
+//! Run with `cargo bench --manifest-path benches/Cargo.toml --bench
+//! template`; `scripts/bench` runs it too and
 //! copies the medians into `target/bench/micro.json`.
 
 use std::hint::black_box;

@@ -1,10 +1,12 @@
 //! debian/control and the debhelper compat level.
 //!
-//! Stanzas are read with the `debcontrol` crate. Comment lines are removed
-//! first, as Dh_Lib does (`#` in column one; in the source stanza also after
-//! leading blanks), because deb822 parsers proper do not know about them.
-//! Field names are case-insensitive; a field given twice in one stanza is an
-//! error, as in Dh_Lib.
+//! Stanzas are read by the small deb822 reader below (`paragraphs`), not by
+//! a crate: Dh_Lib reads debian/control line by line itself, and a reader of
+//! the same few rules is both closer to it than a general deb822 library and
+//! buildable from Debian's archive (README, "Building in Debian"). Comment
+//! lines are removed first, as Dh_Lib does (`#` in column one; in the source
+//! stanza also after leading blanks). Field names are case-insensitive; a
+//! field given twice in one stanza is an error, as in Dh_Lib.
 
 use std::path::Path;
 
@@ -97,6 +99,61 @@ fn is_valid_package_name(name: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"+-.".contains(c))
 }
 
+/// One field as written: its name and its value, continuation lines joined
+/// by `\n` with their leading blanks removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct RawField<'a> {
+    name: &'a str,
+    value: String,
+}
+
+/// Split comment-free deb822 text into paragraphs of fields.
+///
+/// The rules are those of the reader this replaced, so that the same files
+/// are accepted and refused: paragraphs are separated by lines that are
+/// empty or blank; a field line is a name of printable ASCII other than `:`
+/// (not starting with `#` or `-`), a `:`, optional blanks and the value; a
+/// line starting with a space or a tab continues the field before it, and
+/// is an error where no field is open.
+fn paragraphs(text: &str) -> Result<Vec<Vec<RawField<'_>>>, String> {
+    let mut out = Vec::new();
+    let mut current: Vec<RawField<'_>> = Vec::new();
+    for line in text.lines() {
+        if line.trim_matches([' ', '\t']).is_empty() {
+            if !current.is_empty() {
+                out.push(std::mem::take(&mut current));
+            }
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix([' ', '\t']) {
+            let Some(field) = current.last_mut() else {
+                return Err(format!("continuation line outside a field: {line}"));
+            };
+            field.value.push('\n');
+            field.value.push_str(rest.trim_start_matches([' ', '\t']));
+            continue;
+        }
+        let end = line
+            .find(|c: char| !c.is_ascii_graphic() || c == ':')
+            .unwrap_or(line.len());
+        let name = &line[..end];
+        if name.is_empty() || name.starts_with(['#', '-']) {
+            return Err(format!("not a field: {line}"));
+        }
+        let Some(value) = line[end..].strip_prefix(':') else {
+            return Err(format!("no ':' after the field name {name}: {line}"));
+        };
+        current.push(RawField {
+            name,
+            value: value.trim_start_matches([' ', '\t']).to_string(),
+        });
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    Ok(out)
+}
+
 impl Control {
     /// Read `debian/control` under `root`.
     pub fn load(root: &Path) -> Result<Control, DhError> {
@@ -116,12 +173,14 @@ impl Control {
     /// Parse the text of a debian/control file.
     pub fn parse(text: &str) -> Result<Control, DhError> {
         let cleaned = strip_comments(text);
-        let paragraphs = debcontrol::parse_str(&cleaned)
-            .map_err(|e| DhError(format!("Parse error in debian/control: {e}")))?;
+        // Line numbers would count the cleaned text, not the file: the
+        // message quotes the line instead.
+        let paragraphs = paragraphs(&cleaned)
+            .map_err(|e| DhError(format!("Parse error in debian/control, {e}")))?;
         let mut stanzas = Vec::new();
         for p in paragraphs {
             let mut fields: Vec<(String, String)> = Vec::new();
-            for f in p.fields {
+            for f in p {
                 let mut name = f.name.to_ascii_lowercase();
                 let is_type = name == "package-type"
                     || (name.ends_with("-package-type")
@@ -368,5 +427,33 @@ mod tests {
         let e = Control::parse("Source: dd\nBuild-Depends: debhelper-compat (= 13.1)\n\nPackage: pa\nArchitecture: all\n")
             .unwrap_err();
         assert!(e.0.starts_with("Invalid compat level 13.1"), "{e}");
+    }
+
+    #[test]
+    fn the_reader_joins_continuations_and_refuses_what_is_not_deb822() {
+        let p = super::paragraphs("A: one\n  two\n\tthree\nB:x\n\n\n \nC:\n").unwrap();
+        let p: Vec<Vec<(&str, &str)>> = p
+            .iter()
+            .map(|s| s.iter().map(|f| (f.name, f.value.as_str())).collect())
+            .collect();
+        assert_eq!(
+            p,
+            [vec![("A", "one\ntwo\nthree"), ("B", "x")], vec![("C", "")]]
+        );
+        for bad in [
+            " lead: x\n",
+            "A: x\n\n more\n",
+            "-A: x\n",
+            "A B: x\n",
+            ":x\n",
+            "A\n",
+        ] {
+            assert!(super::paragraphs(bad).is_err(), "{bad:?}");
+        }
+        let e = Control::parse("Source: s\nno colon\n").unwrap_err();
+        assert_eq!(
+            e.0,
+            "Parse error in debian/control, no ':' after the field name no: no colon"
+        );
     }
 }

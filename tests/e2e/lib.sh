@@ -77,8 +77,10 @@ build_project_debs() {
 		cd "$src"
 		export CARGO_TARGET_DIR=$repo/target/deb
 		export DEB_BUILD_OPTIONS="nocheck ${DEB_BUILD_OPTIONS:-}"
-		quietly "$work/project/build.log" dpkg-buildpackage -us -uc -b
-		quietly "$work/project/source.log" dpkg-buildpackage -us -uc -S
+		# The crate-registry build: this host has no Debian Rust packages
+		# (README, "Building in Debian").
+		quietly "$work/project/build.log" dpkg-buildpackage -us -uc -b -Ppkg.servicebuilder.crates-io
+		quietly "$work/project/source.log" dpkg-buildpackage -us -uc -S -Ppkg.servicebuilder.crates-io
 	)
 	cp "$top"/*.deb "$top"/*.dsc "$top"/*.tar.* "$work/project/"
 	exec 8>&-
