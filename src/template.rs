@@ -201,7 +201,7 @@ impl OnUpgrade {
 /// let t = ServiceTemplate::new(Command::argv(["redis-server", "--port", "6603"]));
 /// assert_eq!(t.sleep, None); // the seed's default of 2 s applies when rendering
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceTemplate {
     /// The daemon: an argv list or a shell command line. Required unless
@@ -298,6 +298,39 @@ pub struct ServiceTemplate {
     pub script: Option<String>,
 }
 
+/// The defaults a YAML template gets for what it leaves out (`enable` and
+/// `host_log` are true), so that `..Default::default()` in code means what
+/// an empty map means in a file.
+impl Default for ServiceTemplate {
+    fn default() -> Self {
+        ServiceTemplate {
+            run: None,
+            log: None,
+            finish: None,
+            sleep: None,
+            logsleep: None,
+            restart: RestartPolicy::default(),
+            enable: true,
+            onupgrade: OnUpgrade::default(),
+            default_log: false,
+            host_log: true,
+            default_finish: None,
+            user: None,
+            group: None,
+            env: BTreeMap::new(),
+            secret_env: false,
+            depends: Vec::new(),
+            configtest: None,
+            skip_if_exists: Vec::new(),
+            skip_if_env: BTreeMap::new(),
+            stderr_to_log: None,
+            binary: None,
+            setup: None,
+            script: None,
+        }
+    }
+}
+
 fn yes() -> bool {
     true
 }
@@ -344,8 +377,6 @@ impl ServiceTemplate {
     pub fn new(run: Command) -> Self {
         ServiceTemplate {
             run: Some(run),
-            enable: true,
-            host_log: true,
             ..Default::default()
         }
     }
