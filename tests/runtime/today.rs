@@ -400,3 +400,47 @@ fn finish_default_is_finish_exec() {
         }
     }
 }
+
+/// sid leaves the init script alone when the runscript does not run as
+/// root; trixie still calls it. Run without runsv, as nobody.
+#[test]
+fn sid_calls_no_init_script_for_a_non_root_start() {
+    use std::os::unix::fs::PermissionsExt;
+    const NOBODY: &[&str] = &[
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+    ];
+    for release in TODAY {
+        let mut seen = Vec::new();
+        for first_line in [DEBIAN, OURS] {
+            let sb = Sandbox::of(release);
+            // Let nobody reach the service directory inside the tree.
+            let top = sb.root.parent().unwrap();
+            std::fs::set_permissions(top, std::fs::Permissions::from_mode(0o755)).unwrap();
+            sb.service(NAME, first_line, "echo body ran\n", "");
+            sb.write(
+                "etc/init.d/foo",
+                "#!/bin/sh\necho \"init.d $*\" >&2\n",
+                0o755,
+            );
+            let rc = sb.direct(NAME, NOBODY);
+            seen.push((rc, sb.output("stdout"), sb.output("stderr")));
+        }
+        assert_eq!(
+            seen[0], seen[1],
+            "{release:?}: Debian's (left), ours (right)"
+        );
+        let expected_stderr = if release == Release::Sid {
+            ""
+        } else {
+            "init.d stop --force-sysv\n"
+        };
+        assert_eq!(
+            seen[1],
+            (0, "body ran\n".to_string(), expected_stderr.to_string()),
+            "{release:?}"
+        );
+    }
+}
