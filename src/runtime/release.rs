@@ -21,6 +21,8 @@
 
 use std::path::Path;
 
+use nix::unistd::{AccessFlags, access};
+
 /// sid's runit (2.3.1-5 and later) ships this cgroup helper.
 pub const MARK_2_3: &str = "/usr/sbin/runsv-cg";
 /// trixie's runit (2.2) and later ship this sysusers.d snippet.
@@ -45,11 +47,13 @@ impl Runit {
 
     /// The same test with the marker paths given (for tests).
     pub fn detect(mark_2_3: &Path, mark_2_2: &Path) -> Runit {
-        // `symlink_metadata`: one lstat each, and a dangling link still
-        // means the package put it there.
-        if mark_2_3.symlink_metadata().is_ok() {
+        // access(F_OK): one system call each, through a libc symbol that
+        // invoke-run binds anyway (for `run`'s X_OK test), so the dynamic
+        // loader has nothing more to resolve at every start.
+        let exists = |p: &Path| access(p, AccessFlags::F_OK).is_ok();
+        if exists(mark_2_3) {
             Runit::V2_3
-        } else if mark_2_2.symlink_metadata().is_ok() {
+        } else if exists(mark_2_2) {
             Runit::V2_2
         } else {
             Runit::V2_1
