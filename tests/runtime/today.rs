@@ -444,3 +444,38 @@ fn sid_calls_no_init_script_for_a_non_root_start() {
         );
     }
 }
+
+/// The bookworm cases that carry over unchanged: envdir edge cases (an
+/// empty file unsets, NUL becomes a newline, only the first line counts,
+/// dot files skipped), the `#!/usr/bin/env` form of the first line, and
+/// the signal state an init script's children inherit.
+#[test]
+fn envdir_rules_the_env_form_and_helper_signals_carry_over() {
+    use crate::sandbox::OURS_VIA_ENV;
+    for release in TODAY {
+        let setup = |sb: &Sandbox| {
+            sb.write("etc/default/foo", "X=1\nKEPT=yes\n", 0o644);
+            sb.write("etc/sv/foo/env/X", "", 0o644);
+            sb.write("etc/sv/foo/env/Y", b"a\0b \t\nsecond\0line\n", 0o644);
+            sb.write("etc/sv/foo/env/.hidden", "skipped\n", 0o644);
+            sb.write("etc/init.d/foo", init_script(sb, 0), 0o755);
+        };
+        let (debian, ours) = both(release, &setup);
+        assert_same(release, &debian, &ours);
+        assert!(!ours.env.contains_key("X"));
+        assert_eq!(ours.env["Y"], "a\nb");
+        assert_eq!(ours.env["KEPT"], "yes");
+        let mut via_env = observe_in(release, OURS_VIA_ENV, &setup);
+        via_env.env.remove("NAME");
+        assert_same(release, &debian, &via_env);
+        let sig_ign = |text: &str| {
+            text.lines()
+                .filter(|l| l.starts_with("SigIgn"))
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        let body = sig_ign(&ours.signals);
+        assert_eq!(body.len(), 1, "{}", ours.signals);
+        assert_eq!(sig_ign(&ours.helper_signals), [body[0].clone()]);
+    }
+}
