@@ -24,7 +24,8 @@
 //! finish files exec finish-exec, as finish-exec: a `NAME.pkgrunit` flag in
 //! `/etc/runit/override-sysv.d` is removed first; then the message; then
 //! `stopped` under `/etc/runit/verbose` and the exit code (every code)
-//! under `/etc/runit/debug`, in that order.
+//! under `/etc/runit/debug`, in that order (sid's user services: the flags
+//! in `~/.runit/`).
 
 use std::ffi::{OsStr, OsString};
 use std::path::Path;
@@ -117,7 +118,8 @@ pub fn main(args: &[OsString]) -> i32 {
     };
     let name = service.name_lossy();
     let verdict = Verdict::of(&code);
-    let today = Runit::installed().is_today();
+    let runit = Runit::installed();
+    let today = runit.is_today();
     if today && !service.name.is_empty() {
         // runit 2.2's invoke-rc.d override: a package's `.pkgrunit` flag
         // lasts until its service first stops.
@@ -143,7 +145,16 @@ pub fn main(args: &[OsString]) -> i32 {
             "finish-default: warning: cannot take {name} down: {e}"
         ));
     }
-    let flag_file = |file: &str| Path::new(RUNIT_FLAGS).join(file).exists();
+    // sid's user services keep their flags in ~/.runit.
+    let user = if runit == Runit::V2_3 {
+        super::user::User::of_this_start()
+    } else {
+        None
+    };
+    let flag_file = |file: &str| match &user {
+        Some(u) => u.flag(file).exists(),
+        None => Path::new(RUNIT_FLAGS).join(file).exists(),
+    };
     if today {
         // finish-exec: flag files only, "stopped" first, every code.
         if flag_file("verbose") {

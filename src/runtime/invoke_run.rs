@@ -19,7 +19,9 @@
 //! 7. hand over from an executable `/etc/init.d/NAME` (sid: as root only,
 //!    without `--force-sysv`);
 //! 8. from 2.2: `XCHPST` for a service with `xchopts` when xchpst is
-//!    installed; "invoke-run: starting NAME" under `/etc/runit/verbose`;
+//!    installed; "invoke-run: starting NAME" under `/etc/runit/verbose`
+//!    (sid's user services: `~/.runit/verbose`, and their user's envdir
+//!    `/etc/sv/runsvdir@USER/env` is read before the service's);
 //! 9. `exec /bin/sh DIR/run`: the shell ignores the first line as a comment.
 //!
 //! Refusals take the service down by writing `d` to `supervise/control`
@@ -41,6 +43,7 @@ use super::release::Runit;
 use super::say;
 use super::service::Service;
 use super::spawn::{self, Redirect};
+use super::user::User;
 use super::{
     DEFAULT_DIR, INIT_D, POLICY_RC_D, RUNIT_FLAGS, RUNIT_META, RUNIT_SV, SH, START_STOP_DAEMON,
     XCHPST,
@@ -143,9 +146,19 @@ pub fn decide(args: &[OsString]) -> Outcome {
         return setup_failed(&service, &e.to_string());
     }
 
+    // sid: a user service reads its user's session envdir first.
+    let user = if runit == Runit::V2_3 {
+        User::of_this_start()
+    } else {
+        None
+    };
+    let mut envdirs = Vec::with_capacity(3);
+    envdirs.extend(user.as_ref().map(User::envdir));
+    envdirs.push(service.dir.join("conf"));
+    envdirs.push(service.dir.join("env"));
     let mut changes = Vec::new();
-    for sub in ["conf", "env"] {
-        match envdir::read(&service.dir.join(sub)) {
+    for dir in &envdirs {
+        match envdir::read(dir) {
             Ok((c, warnings)) => {
                 for w in warnings {
                     say::log(&format!("invoke-run: warning: {w}"));
@@ -162,7 +175,11 @@ pub fn decide(args: &[OsString]) -> Outcome {
 
     if runit.is_today() {
         xchpst(&service, &mut env);
-        if Path::new(RUNIT_FLAGS).join("verbose").exists() {
+        let verbose = match &user {
+            Some(u) => u.flag("verbose"),
+            None => Path::new(RUNIT_FLAGS).join("verbose"),
+        };
+        if verbose.exists() {
             say::log(&format!("invoke-run: starting {name}"));
         }
     }
@@ -308,7 +325,7 @@ fn hand_over_from_sysv(service: &Service, env: &Env, runit: Runit) -> Option<Out
     // sid leaves init scripts alone for non-root runscripts: there it would
     // match a user service by name (dbus), and no package ships a sysv
     // script for a user.
-    if runit == Runit::V2_3 && effective_uid() != 0 {
+    if runit == Runit::V2_3 && super::user::effective_uid() != 0 {
         return None;
     }
     // sid's interpreter (2.2.0-7 on) no longer passes --force-sysv.
@@ -363,14 +380,6 @@ fn hand_over_from_sysv(service: &Service, env: &Env, runit: Runit) -> Option<Out
         )),
     }
     None
-}
-
-/// `id -u`. Through `syscall`, which the program imports anyway: a libc
-/// `geteuid` import alone adds about 3,000 instructions of dynamic-loader
-/// work to every start, in every release, for a value only sid needs.
-fn effective_uid() -> nix::libc::c_long {
-    // SAFETY: geteuid takes no arguments and cannot fail.
-    unsafe { nix::libc::syscall(nix::libc::SYS_geteuid) }
 }
 
 fn sysv_status(script: &Path, env: &Env, force: &[&std::ffi::OsStr]) -> bool {

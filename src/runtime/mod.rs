@@ -25,6 +25,7 @@ pub mod release;
 pub mod say;
 pub mod service;
 pub mod spawn;
+pub mod user;
 
 /// Where the per-host defaults files live (`/etc/default/runit`, `/etc/default/NAME`).
 pub const DEFAULT_DIR: &str = "/etc/default";

@@ -12,6 +12,7 @@
 #   ROOT/etc/runit        -> /etc/runit   (so /etc/service resolves into ROOT)
 #   ROOT/usr/share/runit  -> /usr/share/runit
 #   ROOT/policy-rc.d      -> /usr/sbin/policy-rc.d
+#   ROOT/home             -> /home        (only when ROOT/home exists)
 #   /usr gets an overlay whose upper layer is ROOT/.ovl, holding
 #   /usr/lib/servicebuilder/{invoke-run,finish-default} copied from BIN_DIR.
 #   When ROOT/.usr-layers exists, its lines name directories laid over the
@@ -28,6 +29,7 @@ mount --make-rprivate /
 for d in etc/default etc/init.d etc/sv etc/runit; do
 	mount --bind "$root/$d" "/$d"
 done
+if [ -d "$root/home" ]; then mount --bind "$root/home" /home; fi
 lower=/usr
 if [ -s "$root/.usr-layers" ]; then
 	lower=$(paste -sd: "$root/.usr-layers"):/usr

@@ -479,3 +479,76 @@ fn envdir_rules_the_env_form_and_helper_signals_carry_over() {
         assert_eq!(sig_ign(&ours.helper_signals), [body[0].clone()]);
     }
 }
+
+/// sid's per-user services: a start as a user with uid 1000 or more and a
+/// `/home/USER` directory (here nobody, 65534, with a `/home/nobody` in
+/// the namespace) reads `/etc/sv/runsvdir@USER/env`, and takes its verbose
+/// and debug flags from `~/.runit/`, in invoke-run and in finish-exec. Run
+/// without runsv, as nobody, with runsv's environment.
+///
+/// With the service's own `env/` as well, sid's interpreter runs
+/// `chpst -e USERENV -e DIR/env`, and chpst keeps only the last `-e`: the
+/// user's envdir is lost, against sid's invoke-run(8) ("both are used").
+/// Ours reads both, the service's winning (a documented difference).
+#[test]
+fn sid_user_services_read_the_users_envdir_and_flags() {
+    use std::os::unix::fs::PermissionsExt;
+    const NOBODY: &[&str] = &[
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "/usr/bin/env",
+        "-",
+        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    ];
+    let start = |first_line: &str, finish: &str, service_env: bool| {
+        let sb = Sandbox::of(Release::Sid);
+        let top = sb.root.parent().unwrap();
+        std::fs::set_permissions(top, std::fs::Permissions::from_mode(0o755)).unwrap();
+        sb.write("home/nobody/.runit/verbose", "", 0o644);
+        sb.write("home/nobody/.runit/debug", "", 0o644);
+        sb.write("etc/sv/runsvdir@nobody/env/U", "from-user\n", 0o644);
+        sb.write("etc/sv/runsvdir@nobody/env/BOTH", "user\n", 0o644);
+        sb.write("etc/default/foo", "D=from-default\n", 0o644);
+        sb.service(
+            NAME,
+            first_line,
+            "/usr/bin/env | /bin/grep -v -e ^NAME= -e ^PWD= | /usr/bin/sort\n",
+            "",
+        );
+        if service_env {
+            sb.write("etc/sv/foo/env/BOTH", "service\n", 0o644);
+        }
+        let rc = sb.direct(NAME, NOBODY);
+        let run = (rc, sb.output("stdout"), sb.output("stderr"));
+        // finish as runsv would call it after `exit 3`.
+        sb.service("bar", "#!/bin/sh", &format!("exec {finish} 3 0\n"), "");
+        let rc = sb.direct("bar", NOBODY);
+        (run, (rc, sb.output("stdout"), sb.output("stderr")))
+    };
+    const PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n";
+    let debian = start(DEBIAN, "/lib/runit/finish-exec", false);
+    let ours = start(OURS, "/usr/lib/servicebuilder/finish-default", false);
+    assert_eq!(debian, ours, "sid's (left), ours (right)");
+    assert_eq!(ours.0.0, 0);
+    assert_eq!(
+        ours.0.1,
+        format!("invoke-run: starting foo\nBOTH=user\nD=from-default\n{PATH}U=from-user\n")
+    );
+    assert_eq!(
+        ours.1.1,
+        "invoke-run: bar stopped\ninvoke-run: bar : run exit code is 3\n"
+    );
+    let debian = start(DEBIAN, "/lib/runit/finish-exec", true);
+    let ours = start(OURS, "/usr/lib/servicebuilder/finish-default", true);
+    assert_eq!(
+        debian.0.1,
+        format!("invoke-run: starting foo\nBOTH=service\nD=from-default\n{PATH}")
+    );
+    assert_eq!(
+        ours.0.1,
+        format!("invoke-run: starting foo\nBOTH=service\nD=from-default\n{PATH}U=from-user\n")
+    );
+    assert_eq!(debian.1, ours.1);
+}
