@@ -6,6 +6,11 @@
 //! `/usr/share/runit`, `/usr/sbin/policy-rc.d` and `/usr/lib/servicebuilder`.
 //! The host's own files are never written. These tests need root.
 //!
+//! `runtime/today.rs` runs trixie's and sid's own interpreter and
+//! finish-exec beside ours: their runit `.deb`s, fetched from the host's
+//! mirror by `runtime/fetch-runit` and cached under /var/tmp, are laid over
+//! the host's `/usr` in the namespace.
+//!
 //! `runtime/real_shapes.rs` holds runscripts, defaults files and service
 //! directories modelled on those of bookworm packages, in our own words;
 //! `runtime/real-packages` (run by `scripts/test` only with
@@ -28,3 +33,5 @@ mod finish;
 mod real_shapes;
 #[path = "runtime/supervised.rs"]
 mod supervised;
+#[path = "runtime/today.rs"]
+mod today;

@@ -13,20 +13,29 @@
 //! | 162 | `invoke-run: ERROR 162 in NAME: configtest or early setup failed` | service down |
 //! | 170 | `invoke-run: ERROR 170 in NAME: a runtime hard dependency is missing` | service down |
 //!
-//! With `DEBUG` (from `/etc/default/runit`) or the flag `/etc/runit/debug`,
+//! bookworm (runit 2.1, as Debian's sourced finish-default): with `DEBUG`
+//! (from `/etc/default/runit`) or the flag `/etc/runit/debug`,
 //! `invoke-run: NAME : run exit code is CODE` follows for the codes that do
-//! not keep the service down; with `VERBOSE` or
-//! `/etc/runit/verbose`, `invoke-run: NAME stopped` ends the report. As in
-//! Debian's shell, a setting is on when it is set, not empty and not `0`.
+//! not keep the service down; with `VERBOSE` or `/etc/runit/verbose`,
+//! `invoke-run: NAME stopped` ends the report. As in Debian's shell, a
+//! setting is on when it is set, not empty and not `0`.
+//!
+//! From 2.2 (trixie, sid), where `/etc/default/runit` is gone and Debian's
+//! finish files exec finish-exec, as finish-exec: a `NAME.pkgrunit` flag in
+//! `/etc/runit/override-sysv.d` is removed first; then the message; then
+//! `stopped` under `/etc/runit/verbose` and the exit code (every code)
+//! under `/etc/runit/debug`, in that order (sid's user services: the flags
+//! in `~/.runit/`).
 
 use std::ffi::{OsStr, OsString};
 use std::path::Path;
 
 use super::defaults_file;
 use super::env::Env;
+use super::release::Runit;
 use super::say;
 use super::service::Service;
-use super::{DEFAULT_DIR, RUNIT_FLAGS};
+use super::{DEFAULT_DIR, OVERRIDE_SYSV, RUNIT_FLAGS};
 
 /// Usage text for a call without arguments.
 pub const USAGE: &str = "\
@@ -109,6 +118,23 @@ pub fn main(args: &[OsString]) -> i32 {
     };
     let name = service.name_lossy();
     let verdict = Verdict::of(&code);
+    let runit = Runit::installed();
+    let today = runit.is_today();
+    if today && !service.name.is_empty() {
+        // runit 2.2's invoke-rc.d override: a package's `.pkgrunit` flag
+        // lasts until its service first stops.
+        let mut flag = service.name.clone();
+        flag.push(".pkgrunit");
+        let flag = Path::new(OVERRIDE_SYSV).join(flag);
+        if let Err(e) = std::fs::remove_file(&flag)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            say::err(&format!(
+                "finish-default: warning: cannot remove {}: {e}",
+                flag.display()
+            ));
+        }
+    }
     if let Some(line) = verdict.message(&code, &name) {
         say::log(&line);
     }
@@ -119,12 +145,31 @@ pub fn main(args: &[OsString]) -> i32 {
             "finish-default: warning: cannot take {name} down: {e}"
         ));
     }
+    // sid's user services keep their flags in ~/.runit.
+    let user = if runit == Runit::V2_3 {
+        super::user::User::of_this_start()
+    } else {
+        None
+    };
+    let flag_file = |file: &str| match &user {
+        Some(u) => u.flag(file).exists(),
+        None => Path::new(RUNIT_FLAGS).join(file).exists(),
+    };
+    if today {
+        // finish-exec: flag files only, "stopped" first, every code.
+        if flag_file("verbose") {
+            say::log(&format!("invoke-run: {name} stopped"));
+        }
+        if flag_file("debug") {
+            say::log(&format!("invoke-run: {name} : run exit code is {code}"));
+        }
+        return 0;
+    }
     let runit_defaults = Path::new(DEFAULT_DIR).join("runit");
     if let Err(e) = defaults_file::apply(&runit_defaults, &mut env, true) {
         say::err(&format!("finish-default: warning: {e}"));
     }
-    let flag =
-        |var: &str, file: &str| is_on(env.get(var)) || Path::new(RUNIT_FLAGS).join(file).exists();
+    let flag = |var: &str, file: &str| is_on(env.get(var)) || flag_file(file);
     // As Debian's finish-default: a service kept down ends the report
     // there; otherwise the exit code comes first, "stopped" last.
     if !verdict.keeps_down() && flag("DEBUG", "debug") {

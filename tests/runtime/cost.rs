@@ -3,7 +3,7 @@
 //! whose `/etc/default/NAME`, if any, holds only assignments and parameter
 //! expansions, goes from `./run` straight to `/bin/sh`. Traced with strace.
 
-use crate::sandbox::{NAME, OURS, Sandbox};
+use crate::sandbox::{NAME, OURS, Release, Sandbox};
 
 /// The process-related system calls of one direct start, one per line.
 fn trace(sb: &Sandbox) -> Vec<String> {
@@ -85,4 +85,24 @@ fn a_defaults_file_that_needs_a_shell_costs_one_spawn() {
         forks[0].contains("CLONE_VM") && forks[0].contains("CLONE_VFORK"),
         "{calls:#?}"
     );
+}
+
+/// On trixie and sid the common case stays one exec, no fork, even under
+/// a deny-all policy-rc.d (no longer asked at a start) and with a daemon
+/// binary named in `.meta/bin` (its `.meta/wtime` is written in-process).
+#[test]
+fn the_common_case_forks_nothing_on_trixie_and_sid() {
+    for release in [Release::Trixie, Release::Sid] {
+        let sb = Sandbox::of(release);
+        sb.service(NAME, OURS, "exec /bin/true\n", "");
+        sb.write("policy-rc.d", "#!/bin/sh\nexit 101\n", 0o755);
+        sb.write("etc/sv/foo/.meta/bin", "/bin/true\n", 0o644);
+        let calls = trace(&sb);
+        assert_eq!(
+            programs(&calls),
+            ["./run", "/bin/sh", "/bin/true"],
+            "{release:?}: {calls:#?}"
+        );
+        assert!(sb.root.join("etc/sv/foo/.meta/wtime").exists());
+    }
 }

@@ -6,32 +6,39 @@
 
 use std::collections::BTreeMap;
 
-use crate::sandbox::{DEBIAN, NAME, OURS, OURS_VIA_ENV, Sandbox};
+use crate::sandbox::{DEBIAN, NAME, OURS, OURS_VIA_ENV, Release, Sandbox};
 
 /// Everything observable about one start.
-#[derive(Debug, PartialEq, Eq)]
-struct Observation {
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Observation {
     /// The log: what went to runsv's stdout (there is no log service).
-    stdout: String,
-    stderr: String,
+    pub stdout: String,
+    pub stderr: String,
     /// `$0 "$@"` of the run script body, one per line.
-    argv: String,
+    pub argv: String,
     /// SigIgn / SigBlk of the body's shell.
-    signals: String,
+    pub signals: String,
     /// The final program's environment.
-    env: BTreeMap<String, String>,
+    pub env: BTreeMap<String, String>,
     /// What policy-rc.d and the init script were called with.
-    policy_args: String,
-    initd_args: String,
+    pub policy_args: String,
+    pub initd_args: String,
     /// SigIgn / SigBlk as a child of policy-rc.d and of the init script
     /// inherits them.
-    helper_signals: String,
+    pub helper_signals: String,
     /// "CODE SIGNAL" as runsv passed them to ./finish.
-    finish_args: String,
+    pub finish_args: String,
+    /// `.meta/wtime` after the start (runit 2.2 writes it).
+    pub wtime: String,
 }
 
 fn observe(first_line: &str, setup: &dyn Fn(&Sandbox)) -> Observation {
-    let sb = Sandbox::new();
+    observe_in(Release::Bookworm, first_line, setup)
+}
+
+/// One start in a namespace with `release`'s runit installed.
+pub fn observe_in(release: Release, first_line: &str, setup: &dyn Fn(&Sandbox)) -> Observation {
+    let sb = Sandbox::of(release);
     sb.capturing_service(first_line);
     setup(&sb);
     sb.once(NAME);
@@ -45,6 +52,7 @@ fn observe(first_line: &str, setup: &dyn Fn(&Sandbox)) -> Observation {
         initd_args: sb.output("initd-args"),
         helper_signals: sb.output("helper-signals"),
         finish_args: sb.output("finish-args"),
+        wtime: std::fs::read_to_string(sb.root.join("etc/sv/foo/.meta/wtime")).unwrap_or_default(),
     }
 }
 
@@ -63,7 +71,7 @@ fn assert_same(debian: &Observation, ours: &Observation) {
 
 /// An init script that records its arguments and the signal state its
 /// children inherit, and answers `status` with `status_code`.
-fn init_script(sb: &Sandbox, status_code: i32) -> String {
+pub fn init_script(sb: &Sandbox, status_code: i32) -> String {
     format!(
         "#!/bin/sh\necho \"$@\" >> {o}/initd-args\n\
          /bin/grep -E '^Sig(Ign|Blk)' /proc/self/status >> {o}/helper-signals\n\

@@ -22,6 +22,42 @@ pub const OURS_VIA_ENV: &str = "#!/usr/bin/env /usr/lib/servicebuilder/invoke-ru
 /// The rendered finish file.
 pub const FINISH_DEFAULT: &str = "#!/bin/sh\nexec /usr/lib/servicebuilder/finish-default \"$@\"\n";
 
+/// Which Debian runit the namespace has: bookworm's is the host's own;
+/// trixie's and sid's are their `.deb`s (fetched by `fetch-runit`) laid
+/// over the host's `/usr`, so that `/lib/runit/invoke-run`, finish-exec,
+/// `sv`, `runsv` and `chpst` are that release's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Release {
+    Bookworm,
+    Trixie,
+    Sid,
+}
+
+impl Release {
+    fn name(self) -> &'static str {
+        match self {
+            Release::Bookworm => "bookworm",
+            Release::Trixie => "trixie",
+            Release::Sid => "sid",
+        }
+    }
+
+    /// The unpacked packages of this release (`DIR/runit`, `DIR/xchpst`).
+    fn packages(self) -> PathBuf {
+        let out = Command::new(here().join("fetch-runit"))
+            .arg(self.name())
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("run tests/runtime/fetch-runit");
+        assert!(
+            out.status.success(),
+            "cannot fetch the runit packages of {}",
+            self.name()
+        );
+        PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+    }
+}
+
 pub struct Sandbox {
     _tmp: tempfile::TempDir,
     /// The tree mounted over `/`'s hard-coded paths.
@@ -63,6 +99,29 @@ impl Sandbox {
         };
         sb.write("policy-rc.d", "#!/bin/sh\nexit 101\n", 0o644);
         sb
+    }
+
+    /// An empty tree, as [`Sandbox::new`], whose namespace has `release`'s
+    /// runit installed.
+    pub fn of(release: Release) -> Sandbox {
+        let sb = Sandbox::new();
+        if release != Release::Bookworm {
+            let runit = release.packages().join("runit/usr");
+            sb.write(".usr-layers", format!("{}\n", runit.display()), 0o644);
+        }
+        sb
+    }
+
+    /// Install `release`'s xchpst (`/usr/bin/xchpst`) in the namespace.
+    /// Built for a newer glibc, it is not run: invoke-run only tests it.
+    pub fn install_xchpst(&self, release: Release) {
+        let layers = fs::read_to_string(self.root.join(".usr-layers")).unwrap_or_default();
+        let xchpst = release.packages().join("xchpst/usr");
+        self.write(
+            ".usr-layers",
+            format!("{}\n{layers}", xchpst.display()),
+            0o644,
+        );
     }
 
     /// Write `rel` (relative to the tree's root) with `mode`.
