@@ -296,6 +296,159 @@ pub struct ServiceTemplate {
     /// (the escape hatch). Excludes `run`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub script: Option<String>,
+    /// Hardening by Debian's `xchpst`, written as the service's `xchopts`
+    /// file; applied when xchpst is installed (runit 2.2 and later export
+    /// `XCHPST` for it), skipped otherwise.
+    #[serde(default, skip_serializing_if = "Hardening::is_empty")]
+    pub hardening: Hardening,
+}
+
+/// What `xchpst` applies before the daemon starts (xchpst(8); the systemd
+/// settings they stand for in parentheses).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hardening {
+    /// A /tmp of its own (PrivateTmp).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub private_tmp: bool,
+    /// A /run of its own.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub private_run: bool,
+    /// Empty /home, /root and /run/user (ProtectHome=yes).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub protect_home: bool,
+    /// /home, /root and /run/user read-only (ProtectHome=read-only).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub read_only_home: bool,
+    /// /usr and /boot read-only (ProtectSystem=yes).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub read_only_system: bool,
+    /// /etc read-only too (ProtectSystem=full).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub read_only_etc: bool,
+    /// A new root file system, so that read-only mounts cannot be undone.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub new_root: bool,
+    /// No network but loopback (PrivateNetwork).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub private_network: bool,
+    /// No new privileges through setuid files (NoNewPrivileges).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub no_new_privileges: bool,
+    /// Keep only these capabilities in the bounding set
+    /// (CapabilityBoundingSet), e.g. `cap_net_bind_service`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub capabilities: Vec<String>,
+    /// Drop these capabilities from the bounding set (`~` in
+    /// CapabilityBoundingSet). Excludes `capabilities`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drop_capabilities: Vec<String>,
+    /// The umask, in octal (UMask).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub umask: Option<String>,
+    /// The OOM score adjustment, -1000 to 1000 (OOMScoreAdjust).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oom_score_adjust: Option<i32>,
+    /// Directories made for the service, named after it and owned by its
+    /// user: `run`, `state`, `log`, `cache` (RuntimeDirectory,
+    /// StateDirectory, LogsDirectory, CacheDirectory).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub directories: Vec<String>,
+}
+
+impl Hardening {
+    /// Nothing asked.
+    pub fn is_empty(&self) -> bool {
+        *self == Hardening::default()
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if !self.capabilities.is_empty() && !self.drop_capabilities.is_empty() {
+            return Err(
+                "`hardening`: `capabilities` and `drop_capabilities` exclude each other (xchpst \
+                 takes one of them): keep one"
+                    .into(),
+            );
+        }
+        for cap in self.capabilities.iter().chain(&self.drop_capabilities) {
+            let name = cap.strip_prefix("cap_").unwrap_or(cap);
+            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+                return Err(format!(
+                    "`hardening`: capability {cap:?} is not a capability name; write it as \
+                     capabilities(7) does, in lower case (e.g. cap_net_bind_service)"
+                ));
+            }
+        }
+        if let Some(umask) = &self.umask
+            && (umask.is_empty()
+                || umask.len() > 4
+                || !umask.bytes().all(|b| (b'0'..=b'7').contains(&b)))
+        {
+            return Err(format!(
+                "`hardening`: umask {umask:?} is not an octal mode; quote it, e.g. \"0027\""
+            ));
+        }
+        if let Some(oom) = self.oom_score_adjust
+            && !(-1000..=1000).contains(&oom)
+        {
+            return Err(format!(
+                "`hardening`: oom_score_adjust {oom} is outside -1000..1000"
+            ));
+        }
+        for d in &self.directories {
+            if !["run", "state", "log", "cache"].contains(&d.as_str()) {
+                return Err(format!(
+                    "`hardening`: directory {d:?} is not one of run, state, log, cache"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The `xchopts` file: one xchpst option a line (xchpst(8), "Options
+    /// file"). `app` names the directories after the service.
+    pub fn xchopts(&self, service: &str) -> String {
+        let mut out = format!("# {service}: generated by servicebuilder from `hardening`.\n");
+        let flags = [
+            (self.private_tmp, "private-tmp"),
+            (self.private_run, "private-run"),
+            (self.protect_home, "protect-home"),
+            (self.read_only_home, "ro-home"),
+            (self.read_only_system, "ro-sys"),
+            (self.read_only_etc, "ro-etc"),
+            (self.new_root, "new-root"),
+            (self.private_network, "net-ns"),
+            (self.no_new_privileges, "no-new-privs"),
+        ];
+        for (on, opt) in flags {
+            if on {
+                out.push_str(opt);
+                out.push('\n');
+            }
+        }
+        if !self.capabilities.is_empty() {
+            out.push_str(&format!("cap-bs-keep {}\n", self.capabilities.join(",")));
+        }
+        if !self.drop_capabilities.is_empty() {
+            out.push_str(&format!(
+                "cap-bs-drop {}\n",
+                self.drop_capabilities.join(",")
+            ));
+        }
+        if let Some(umask) = &self.umask {
+            out.push_str(&format!("umask {umask}\n"));
+        }
+        if let Some(oom) = self.oom_score_adjust {
+            out.push_str(&format!("oom {oom}\n"));
+        }
+        if !self.directories.is_empty() {
+            out.push_str(&format!("app {service}\n"));
+            for d in &self.directories {
+                out.push_str(&format!("{d}-dir\n"));
+            }
+        }
+        out
+    }
 }
 
 /// The defaults a YAML template gets for what it leaves out (`enable` and
@@ -327,6 +480,7 @@ impl Default for ServiceTemplate {
             binary: None,
             setup: None,
             script: None,
+            hardening: Hardening::default(),
         }
     }
 }
@@ -472,6 +626,14 @@ impl ServiceTemplate {
             return Err(format!(
                 "`binary` {bin:?} must be an absolute path on one line"
             ));
+        }
+        self.hardening.validate()?;
+        if !self.hardening.is_empty() && self.script.is_some() {
+            return Err(
+                "`hardening` needs `run`: a raw `script` starts the daemon itself (write \
+                 `exec ${XCHPST:-} daemon` in it and ship an xchopts file instead)"
+                    .into(),
+            );
         }
         for (field, text) in [("setup", &self.setup), ("script", &self.script)] {
             if text.as_deref().is_some_and(|t| t.contains('\0')) {
@@ -906,6 +1068,7 @@ pub const FIELD_NAMES: &[&str] = &[
     "binary",
     "setup",
     "script",
+    "hardening",
 ];
 
 /// The candidate nearest to `word` by edit distance, if it is close enough

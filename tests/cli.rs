@@ -27,3 +27,5 @@ mod procs;
 mod prune;
 #[path = "cli/quoting.rs"]
 mod quoting;
+#[path = "cli/xchopts.rs"]
+mod xchopts;
