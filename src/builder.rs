@@ -422,7 +422,7 @@ impl ServiceBuilder {
             // Debian's convention, which runit-helper and update-service
             // follow too: a `.NAME` beside the link keeps it off.
         } else if t.enable {
-            report.merge(self.link(service)?);
+            report.merge(self.link_unlocked(service)?);
         } else {
             report.merge(self.unlink(service)?);
         }

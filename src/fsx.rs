@@ -431,8 +431,10 @@ impl Dir {
 
     /// Removes the entry `name` and, if it is a real directory, everything
     /// below it, never following a symlink: it is first renamed to a
-    /// temporary dot-name, then removed (std's `remove_dir_all` does not
-    /// follow links).
+    /// temporary dot-name relative to this descriptor, then removed by
+    /// std's `remove_dir_all`, which walks the tree by descriptors
+    /// (`openat`/`unlinkat`, no link followed below it). Only the renamed
+    /// entry's own path is resolved again by name, under this directory.
     pub fn remove_tree(&self, name: &str) -> Result<bool> {
         let Some(st) = self.stat(name)? else {
             return Ok(false);

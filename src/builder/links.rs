@@ -13,8 +13,16 @@ use super::{Report, ServiceBuilder, absolute, marker_kind};
 
 impl ServiceBuilder {
     /// Links `service` into the runit root. Idempotent; refuses to replace
-    /// anything that is not servicebuilder's own link.
+    /// anything that is not servicebuilder's own link. Holds the staging
+    /// root's lock, as every change does.
     pub fn link(&self, service: &str) -> Result<Report> {
+        let (_lock, mut report) = self.begin()?;
+        report.merge(self.link_unlocked(service)?);
+        Ok(report)
+    }
+
+    /// [`Self::link`] for a caller that holds the lock.
+    pub(super) fn link_unlocked(&self, service: &str) -> Result<Report> {
         let mut report = Report::default();
         if let Some(target) = self.link_needed(service)? {
             let link = self.runit_root.join(service);

@@ -30,8 +30,13 @@ impl ServiceBuilder {
     /// removed. A run killed after the commit is finished by the next locked
     /// run ([`recover`](Self::recover)); one killed before it leaves the old
     /// version and dot-named litter that the next run sweeps.
+    ///
+    /// Like every change, it holds the staging root's lock and first
+    /// finishes what a killed run left.
     pub fn stage(&self, service: &str, t: &ServiceTemplate, origin: &str) -> Result<Report> {
-        self.stage_in(&fsx::Dir::open(&self.staging_root)?, service, t, origin)
+        let (_lock, mut report) = self.begin()?;
+        report.merge(self.stage_in(&fsx::Dir::open(&self.staging_root)?, service, t, origin)?);
+        Ok(report)
     }
 
     pub(super) fn stage_in(
