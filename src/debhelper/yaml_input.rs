@@ -51,6 +51,7 @@ pub fn plan_file(root: &Path, rel: &str, plan: &mut PackagePlan) -> Result<(), D
             enable: t.enable,
             onupgrade: t.onupgrade,
             scripts: true,
+            postrm_only: false,
             in_etc: true,
             depends: t.depends.clone(),
         })?;
