@@ -26,6 +26,20 @@
 //! - Nothing here ever fails the package operation because of runit: every
 //!   problem is a warning.
 //!
+//! Where the installed runit-helper is 2.16 or later (trixie, sid: read from
+//! dpkg's status file), the actions also follow it:
+//!
+//! - **policy-rc.d is asked** in postinst (`NAME start`: on 101 nothing is
+//!   done, not even the links) and in prerm (`NAME stop`: on 101 the
+//!   service is left running), as runit 2.2 no longer asks it at each
+//!   start. On bookworm it is not asked here (bookworm's invoke-run asks).
+//! - **runit's dpkg trigger is told what was done.** After postinst's
+//!   start or upgrade action on a service with `.meta/bin`, the binary's
+//!   birth time (`stat -c %W`) is written to `.meta/wtime`, which is what
+//!   trigger_sv compares to decide that a service needs its upgrade
+//!   restart: so the trigger, which runs after postinst in the same dpkg
+//!   run, does not restart it a second time. purge removes `.meta/wtime`.
+//!
 //! Every path lives in [`MaintRoots`], whose `Default` is the real host; the
 //! command line takes a prefix from `SERVICEBUILDER_MAINT_ROOT` (tests
 //! only) so that all of it runs in a temporary directory.
@@ -101,6 +115,11 @@ pub struct MaintRoots {
     pub signal_init: bool,
     /// How long postinst waits for a runsv after enabling.
     pub runsv_wait: Duration,
+    /// dpkg's status file, for the installed runit-helper's version:
+    /// `/var/lib/dpkg/status`.
+    pub dpkg_status: PathBuf,
+    /// The local policy layer: `/usr/sbin/policy-rc.d`.
+    pub policy_rc_d: PathBuf,
 }
 
 impl Default for MaintRoots {
@@ -116,6 +135,8 @@ impl Default for MaintRoots {
             runit_stopit: "/run/runit.stopit".into(),
             signal_init: true,
             runsv_wait: RUNSV_WAIT,
+            dpkg_status: "/var/lib/dpkg/status".into(),
+            policy_rc_d: "/usr/sbin/policy-rc.d".into(),
         }
     }
 }
@@ -144,6 +165,8 @@ impl MaintRoots {
             runit_stopit: re(&d.runit_stopit),
             signal_init: false,
             runsv_wait: d.runsv_wait,
+            dpkg_status: re(&d.dpkg_status),
+            policy_rc_d: re(&d.policy_rc_d),
         }
     }
 
@@ -154,6 +177,16 @@ impl MaintRoots {
             Some(p) if !p.is_empty() => MaintRoots::under(PathBuf::from(p)),
             _ => MaintRoots::default(),
         }
+    }
+
+    /// Whether the installed runit-helper is 2.16 or later (trixie, sid),
+    /// from dpkg's status file; false when it cannot be told (bookworm's
+    /// behaviour is kept).
+    pub fn runit_helper_216(&self) -> bool {
+        fs::read_to_string(&self.dpkg_status)
+            .ok()
+            .and_then(|s| installed_version(&s, "runit-helper"))
+            .is_some_and(|v| version_at_least(&v, 2, 16))
     }
 
     fn builder(&self) -> ServiceBuilder {
@@ -182,6 +215,8 @@ pub struct Report {
     pub control: Vec<String>,
     /// Links and directories created or removed, signals sent.
     pub actions: Vec<String>,
+    /// What the admin is always told (an action policy-rc.d denied).
+    pub notices: Vec<String>,
     /// Problems that were skipped over.
     pub warnings: Vec<String>,
 }
@@ -241,6 +276,10 @@ impl Maint {
         let action = args.first().map(String::as_str).unwrap_or("");
         let previous = args.get(1).is_some_and(|v| !v.is_empty());
         let svdir = self.svdir();
+        let today = self.roots.runit_helper_216();
+        if today && self.policy_denies("start", r) {
+            return;
+        }
         if let Err(e) = mkdir_p(&self.roots.supervise_dir) {
             r.warnings.push(format!("{e:#}"));
         }
@@ -270,6 +309,11 @@ impl Maint {
             "configure" | "abort-upgrade" | "abort-deconfigure" | "abort-remove"
         ) {
             return;
+        }
+        if today {
+            // Whatever happens below, the trigger that follows this
+            // postinst must not take the package's upgrade for its own.
+            self.record_wtime(r);
         }
         let service = self.service();
         if watched {
@@ -303,6 +347,9 @@ impl Maint {
     fn prerm(&self, args: &[String], r: &mut Report) {
         let action = args.first().map(String::as_str).unwrap_or("");
         if (self.onupgrade == OnUpgrade::Stop || action == "remove") && self.supervised() {
+            if self.roots.runit_helper_216() && self.policy_denies("stop", r) {
+                return;
+            }
             let result = RunitSv::default().stop(&self.service(), DEFAULT_TIMEOUT);
             self.record(result, r);
         }
@@ -352,6 +399,7 @@ impl Maint {
             self.clean_supervise(r);
         }
         if purge {
+            self.remove_wtime(r);
             let dot = self.dot_link();
             match fs::symlink_metadata(&dot) {
                 Ok(m) if !m.is_dir() => match fsx::remove_file_if_exists(&dot) {
@@ -369,6 +417,79 @@ impl Maint {
                         .push(format!("cannot remove {}: {e}", logdir.display())),
                 }
             }
+        }
+    }
+
+    /// Asks policy-rc.d whether `action` may be done to the service; true
+    /// (and a notice) when it answers 101. A missing or non-executable
+    /// policy-rc.d allows everything, as invoke-rc.d has it.
+    fn policy_denies(&self, action: &str, r: &mut Report) -> bool {
+        use std::os::unix::fs::PermissionsExt;
+        let p = &self.roots.policy_rc_d;
+        if !fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0) {
+            return false;
+        }
+        match std::process::Command::new(p)
+            .args([self.name.as_str(), action])
+            .stdin(std::process::Stdio::null())
+            .status()
+        {
+            Ok(st) if st.code() == Some(101) => {
+                r.notices.push(format!(
+                    "{}: policy-rc.d denies the {action} (exit 101); nothing done",
+                    self.name
+                ));
+                true
+            }
+            Ok(_) => false,
+            Err(e) => {
+                r.warnings
+                    .push(format!("cannot run {}: {e}; going on", p.display()));
+                false
+            }
+        }
+    }
+
+    /// `.meta/wtime` = the birth time of the binary `.meta/bin` names, in
+    /// seconds as `stat -c %W` prints it (0 when the file system does not
+    /// know it), as trigger_sv writes it after its own restart.
+    fn record_wtime(&self, r: &mut Report) {
+        let meta = self.svdir().join(".meta");
+        let Ok(bin) = fs::read_to_string(meta.join("bin")) else {
+            return;
+        };
+        let bin = bin.trim_end_matches('\n');
+        if bin.is_empty() {
+            return;
+        }
+        let Ok(m) = fs::metadata(bin) else {
+            return;
+        };
+        let born = m
+            .created()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_secs());
+        let path = meta.join("wtime");
+        match fsx::write_atomic(&path, format!("{born}\n").as_bytes(), 0o644) {
+            Ok(()) => r.actions.push(format!("wrote {} ({born})", path.display())),
+            Err(e) => r.warnings.push(format!("{e:#}")),
+        }
+    }
+
+    /// purge: the `.meta/wtime` postinst or the trigger wrote, then the
+    /// directories dpkg had to leave because of it, when empty.
+    fn remove_wtime(&self, r: &mut Report) {
+        let svdir = self.svdir();
+        let path = svdir.join(".meta/wtime");
+        match fsx::remove_file_if_exists(&path) {
+            Ok(true) => {
+                r.actions.push(format!("removed {}", path.display()));
+                let _ = fs::remove_dir(svdir.join(".meta"));
+                let _ = fs::remove_dir(&svdir);
+            }
+            Ok(false) => {}
+            Err(e) => r.warnings.push(format!("{e:#}")),
         }
     }
 
@@ -521,6 +642,38 @@ impl Maint {
     }
 }
 
+/// The version of `package` if dpkg's status says it is installed.
+fn installed_version(status: &str, package: &str) -> Option<String> {
+    for stanza in status.split("\n\n") {
+        let field = |name: &str| {
+            stanza
+                .lines()
+                .find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(':')))
+                .map(str::trim)
+        };
+        if field("Package") == Some(package) {
+            let installed = field("Status").is_some_and(|s| s.ends_with(" installed"));
+            return installed.then(|| field("Version").unwrap_or("").to_string());
+        }
+    }
+    None
+}
+
+/// Whether a Debian version (`2.16.7`, `1:2.16~rc1`) is at least
+/// `major.minor` (its upstream part's first two numbers).
+fn version_at_least(version: &str, major: u64, minor: u64) -> bool {
+    let upstream = version.split_once(':').map_or(version, |(_, v)| v);
+    let mut nums = upstream.split(['.', '-', '~', '+']).map(|p| {
+        p.chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+            .parse::<u64>()
+            .unwrap_or(0)
+    });
+    let (a, b) = (nums.next().unwrap_or(0), nums.next().unwrap_or(0));
+    (a, b) >= (major, minor)
+}
+
 fn exists(p: &Path) -> bool {
     fs::symlink_metadata(p).is_ok()
 }
@@ -611,4 +764,27 @@ fn catches(pid: i32, sig: Signal) -> bool {
         .find_map(|l| l.strip_prefix("SigCgt:"))
         .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
         .is_some_and(|mask| mask & (1u64 << (sig as i32 - 1)) != 0)
+}
+
+#[cfg(test)]
+mod version_tests {
+    use super::*;
+
+    #[test]
+    fn the_installed_runit_helper_is_read_from_dpkgs_status() {
+        let status = "Package: runit\nStatus: install ok installed\nVersion: 2.2.0-3\n\n\
+                      Package: runit-helper\nStatus: install ok installed\nVersion: 2.16.4\n";
+        assert_eq!(
+            installed_version(status, "runit-helper").as_deref(),
+            Some("2.16.4")
+        );
+        let removed = "Package: runit-helper\nStatus: deinstall ok config-files\nVersion: 2.16.4\n";
+        assert_eq!(installed_version(removed, "runit-helper"), None);
+        assert!(version_at_least("2.16.4", 2, 16));
+        assert!(version_at_least("2.17", 2, 16));
+        assert!(version_at_least("3.0", 2, 16));
+        assert!(!version_at_least("2.15.2", 2, 16));
+        assert!(!version_at_least("2.9.0", 2, 16));
+        assert!(version_at_least("1:2.16~rc1", 2, 16));
+    }
 }
