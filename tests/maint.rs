@@ -490,13 +490,19 @@ fn with_runit_helper_216_policy_rc_d_is_asked_and_the_trigger_is_told() {
     for helper in ["2.16.7", "2.15.2"] {
         let today = helper == "2.16.7";
         let host = Host::new();
-        fs::create_dir_all(host.p("var/lib/dpkg")).unwrap();
+        // A dpkg database that dpkg-query reads, as on a real host.
+        fs::create_dir_all(host.p("var/lib/dpkg/updates")).unwrap();
+        fs::create_dir_all(host.p("var/lib/dpkg/info")).unwrap();
+        let stanza = |pkg: &str, arch: &str, version: &str| {
+            format!(
+                "Package: {pkg}\nStatus: install ok installed\nPriority: optional\n\
+                 Section: admin\nMaintainer: Debian <debian@example.org>\n\
+                 Architecture: {arch}\nVersion: {version}\nDescription: x\n\n"
+            )
+        };
         fs::write(
             host.p("var/lib/dpkg/status"),
-            format!(
-                "Package: runit\nStatus: install ok installed\nVersion: 2.3.1-6\n\n\
-                 Package: runit-helper\nStatus: install ok installed\nVersion: {helper}\n"
-            ),
+            stanza("runit", "amd64", "2.3.1-6") + &stanza("runit-helper", "all", helper),
         )
         .unwrap();
         // A real policy layer, as sysadmins and build chroots write it:
