@@ -177,7 +177,7 @@ pub fn run(argv: &[String], env: &Env, root: &Path) -> Result<Outcome, DhError> 
     }
     for plan in &plans {
         install::execute(&plan.ops, root, verbose, no_act)?;
-        write_snippets(root, plan, env, verbose, no_act)?;
+        write_snippets(root, plan, env, dh_runit, verbose, no_act)?;
         write_substvars(root, plan, &ctx.control, verbose, no_act)?;
     }
 
@@ -222,10 +222,16 @@ fn write_snippets(
     root: &Path,
     plan: &PackagePlan,
     env: &Env,
+    dh_runit: mode::DhRunit,
     verbose: Verbose,
     no_act: bool,
 ) -> Result<(), DhError> {
-    let scripts = [Script::Postrm, Script::Postinst, Script::Prerm];
+    // The order dh_runit adds (and prints) each service's snippets in;
+    // each file's contents do not depend on it.
+    let scripts = match dh_runit {
+        mode::DhRunit::V2_15 => [Script::Postrm, Script::Postinst, Script::Prerm],
+        mode::DhRunit::V2_16 => [Script::Postinst, Script::Prerm, Script::Postrm],
+    };
     let mut blocks: Vec<(Script, Vec<String>)> = scripts.iter().map(|s| (*s, Vec::new())).collect();
     let mut exists: Vec<bool> = scripts
         .iter()
