@@ -404,8 +404,17 @@ impl Maint {
         unlinked |= r.actions.iter().any(|a| a.starts_with("pruned "));
         if !declared {
             if unlinked && self.supervised() {
+                let before = r.actions.len();
                 self.rescan(r);
-                let _ = wait_unsupervised(&self.service(), RUNSV_EXIT_WAIT);
+                // A runsvdir that took ALRM rescans at once; one that does
+                // not catch it (runit 2.2's, in trixie) sees the removed link
+                // at its next 5 s scan: wait for that, or the supervise
+                // files would be left behind.
+                let alarmed = r.actions[before..]
+                    .iter()
+                    .any(|a| a.starts_with("sent ALRM"));
+                let wait = if alarmed { RUNSV_EXIT_WAIT } else { RUNSV_WAIT };
+                let _ = wait_unsupervised(&self.service(), wait);
             }
             self.clean_supervise(r);
         }
