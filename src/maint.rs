@@ -72,8 +72,12 @@ pub const ROOT_ENV: &str = "SERVICEBUILDER_MAINT_ROOT";
 pub const RUNSV_WAIT: Duration = Duration::from_secs(6);
 
 /// How long postrm waits for the runsv of a removed link to exit before it
-/// cleans the supervise directories.
+/// cleans the supervise directories, when runsvdir took ALRM.
 pub const RUNSV_EXIT_WAIT: Duration = Duration::from_secs(3);
+
+/// The same when no runsvdir took ALRM: its next scan (every 5 s) and the
+/// 1 s it sleeps when its directory changed in the current second.
+pub const RUNSVDIR_SCAN_WAIT: Duration = Duration::from_secs(8);
 
 /// The files runsv creates in a `supervise/` directory (and runit-helper
 /// removes): anything else there belongs to the admin.
@@ -408,12 +412,17 @@ impl Maint {
                 self.rescan(r);
                 // A runsvdir that took ALRM rescans at once; one that does
                 // not catch it (runit 2.2's, in trixie) sees the removed link
-                // at its next 5 s scan: wait for that, or the supervise
-                // files would be left behind.
+                // at its next 5 s scan, plus the 1 s it sleeps when the
+                // directory changed in the current second (measured: 6 s):
+                // wait for that, or the supervise files would be left behind.
                 let alarmed = r.actions[before..]
                     .iter()
                     .any(|a| a.starts_with("sent ALRM"));
-                let wait = if alarmed { RUNSV_EXIT_WAIT } else { RUNSV_WAIT };
+                let wait = if alarmed {
+                    RUNSV_EXIT_WAIT
+                } else {
+                    RUNSVDIR_SCAN_WAIT
+                };
                 let _ = wait_unsupervised(&self.service(), wait);
             }
             self.clean_supervise(r);
