@@ -71,12 +71,10 @@ pub const ROOT_ENV: &str = "SERVICEBUILDER_MAINT_ROOT";
 /// scan takes up to 5 s).
 pub const RUNSV_WAIT: Duration = Duration::from_secs(6);
 
-/// How long postrm waits for the runsv of a removed link to exit before it
-/// cleans the supervise directories, when runsvdir took ALRM.
-pub const RUNSV_EXIT_WAIT: Duration = Duration::from_secs(3);
-
-/// The same when no runsvdir took ALRM: its next scan (every 5 s) and the
-/// 1 s it sleeps when its directory changed in the current second.
+/// How long postrm waits at most for the runsv of a removed link to exit
+/// before it cleans the supervise directories: runsvdir's next scan (every
+/// 5 s) and the 1 s it sleeps when its directory changed in the current
+/// second, when it has not taken ALRM.
 pub const RUNSVDIR_SCAN_WAIT: Duration = Duration::from_secs(8);
 
 /// The files runsv creates in a `supervise/` directory (and runit-helper
@@ -408,22 +406,18 @@ impl Maint {
         unlinked |= r.actions.iter().any(|a| a.starts_with("pruned "));
         if !declared {
             if unlinked && self.supervised() {
-                let before = r.actions.len();
                 self.rescan(r);
-                // A runsvdir that took ALRM rescans at once; one that does
-                // not catch it (runit 2.2's, in trixie) sees the removed link
-                // at its next 5 s scan, plus the 1 s it sleeps when the
-                // directory changed in the current second (measured: 6 s):
-                // wait for that, or the supervise files would be left behind.
-                let alarmed = r.actions[before..]
-                    .iter()
-                    .any(|a| a.starts_with("sent ALRM"));
-                let wait = if alarmed {
-                    RUNSV_EXIT_WAIT
-                } else {
-                    RUNSVDIR_SCAN_WAIT
-                };
-                let _ = wait_unsupervised(&self.service(), wait);
+            }
+            // Unlinked now or by an earlier prune (of another service of
+            // the package) and still supervised: wait for runsvdir to stop
+            // its runsv. ALRM makes that take about a second; but a
+            // runsvdir may also see the change only at its next 5 s scan
+            // (one that does not catch ALRM, or an ALRM that came while it
+            // was scanning; seen in trixie), plus the 1 s it sleeps when
+            // its directory changed in the current second. Without this
+            // wait the supervise files would be left behind.
+            if !exists(&self.enable_link()) && self.supervised() {
+                let _ = wait_unsupervised(&self.service(), RUNSVDIR_SCAN_WAIT);
             }
             self.clean_supervise(r);
         }
