@@ -26,6 +26,20 @@
 //! - Nothing here ever fails the package operation because of runit: every
 //!   problem is a warning.
 //!
+//! Where the installed runit-helper is 2.16 or later (trixie, sid: as
+//! dpkg-query says), the actions also follow it:
+//!
+//! - **policy-rc.d is asked** in postinst (`NAME start`: on 101 nothing is
+//!   done, not even the links) and in prerm (`NAME stop`: on 101 the
+//!   service is left running), as runit 2.2 no longer asks it at each
+//!   start. On bookworm it is not asked here (bookworm's invoke-run asks).
+//! - **runit's dpkg trigger is told what was done.** After postinst's
+//!   start or upgrade action on a service with `.meta/bin`, the binary's
+//!   birth time (`stat -c %W`) is written to `.meta/wtime`, which is what
+//!   trigger_sv compares to decide that a service needs its upgrade
+//!   restart: so the trigger, which runs after postinst in the same dpkg
+//!   run, does not restart it a second time. purge removes `.meta/wtime`.
+//!
 //! Every path lives in [`MaintRoots`], whose `Default` is the real host; the
 //! command line takes a prefix from `SERVICEBUILDER_MAINT_ROOT` (tests
 //! only) so that all of it runs in a temporary directory.
@@ -57,9 +71,11 @@ pub const ROOT_ENV: &str = "SERVICEBUILDER_MAINT_ROOT";
 /// scan takes up to 5 s).
 pub const RUNSV_WAIT: Duration = Duration::from_secs(6);
 
-/// How long postrm waits for the runsv of a removed link to exit before it
-/// cleans the supervise directories.
-pub const RUNSV_EXIT_WAIT: Duration = Duration::from_secs(3);
+/// How long postrm waits at most for the runsv of a removed link to exit
+/// before it cleans the supervise directories: runsvdir's next scan (every
+/// 5 s) and the 1 s it sleeps when its directory changed in the current
+/// second, when it has not taken ALRM.
+pub const RUNSVDIR_SCAN_WAIT: Duration = Duration::from_secs(8);
 
 /// The files runsv creates in a `supervise/` directory (and runit-helper
 /// removes): anything else there belongs to the admin.
@@ -101,6 +117,12 @@ pub struct MaintRoots {
     pub signal_init: bool,
     /// How long postinst waits for a runsv after enabling.
     pub runsv_wait: Duration,
+    /// dpkg's database directory for `dpkg-query --admindir`, when not
+    /// dpkg's own default (tests only): the installed runit-helper's
+    /// version is asked of dpkg-query, never read from the database.
+    pub dpkg_admindir: Option<PathBuf>,
+    /// The local policy layer: `/usr/sbin/policy-rc.d`.
+    pub policy_rc_d: PathBuf,
 }
 
 impl Default for MaintRoots {
@@ -116,6 +138,8 @@ impl Default for MaintRoots {
             runit_stopit: "/run/runit.stopit".into(),
             signal_init: true,
             runsv_wait: RUNSV_WAIT,
+            dpkg_admindir: None,
+            policy_rc_d: "/usr/sbin/policy-rc.d".into(),
         }
     }
 }
@@ -144,6 +168,10 @@ impl MaintRoots {
             runit_stopit: re(&d.runit_stopit),
             signal_init: false,
             runsv_wait: d.runsv_wait,
+            // Built from components: the path spelt out in the binary is
+            // what lintian's uses-dpkg-database-directly looks for.
+            dpkg_admindir: Some(p.join("var").join("lib").join("dpkg")),
+            policy_rc_d: re(&d.policy_rc_d),
         }
     }
 
@@ -154,6 +182,24 @@ impl MaintRoots {
             Some(p) if !p.is_empty() => MaintRoots::under(PathBuf::from(p)),
             _ => MaintRoots::default(),
         }
+    }
+
+    /// Whether the installed runit-helper is 2.16 or later (trixie, sid),
+    /// as dpkg-query says; false when it cannot be told (bookworm's
+    /// behaviour is kept).
+    pub fn runit_helper_216(&self) -> bool {
+        let mut q = std::process::Command::new("dpkg-query");
+        if let Some(dir) = &self.dpkg_admindir {
+            q.arg(format!("--admindir={}", dir.display()));
+        }
+        q.args(["-W", "-f", "${db:Status-Status} ${Version}", "runit-helper"])
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        let Ok(out) = q.output() else {
+            return false;
+        };
+        let text = String::from_utf8_lossy(&out.stdout);
+        installed_version(&text).is_some_and(|v| version_at_least(&v, 2, 16))
     }
 
     fn builder(&self) -> ServiceBuilder {
@@ -182,6 +228,8 @@ pub struct Report {
     pub control: Vec<String>,
     /// Links and directories created or removed, signals sent.
     pub actions: Vec<String>,
+    /// What the admin is always told (an action policy-rc.d denied).
+    pub notices: Vec<String>,
     /// Problems that were skipped over.
     pub warnings: Vec<String>,
 }
@@ -241,6 +289,10 @@ impl Maint {
         let action = args.first().map(String::as_str).unwrap_or("");
         let previous = args.get(1).is_some_and(|v| !v.is_empty());
         let svdir = self.svdir();
+        let today = self.roots.runit_helper_216();
+        if today && self.policy_denies("start", r) {
+            return;
+        }
         if let Err(e) = mkdir_p(&self.roots.supervise_dir) {
             r.warnings.push(format!("{e:#}"));
         }
@@ -270,6 +322,11 @@ impl Maint {
             "configure" | "abort-upgrade" | "abort-deconfigure" | "abort-remove"
         ) {
             return;
+        }
+        if today {
+            // Whatever happens below, the trigger that follows this
+            // postinst must not take the package's upgrade for its own.
+            self.record_wtime(r);
         }
         let service = self.service();
         if watched {
@@ -303,6 +360,9 @@ impl Maint {
     fn prerm(&self, args: &[String], r: &mut Report) {
         let action = args.first().map(String::as_str).unwrap_or("");
         if (self.onupgrade == OnUpgrade::Stop || action == "remove") && self.supervised() {
+            if self.roots.runit_helper_216() && self.policy_denies("stop", r) {
+                return;
+            }
             let result = RunitSv::default().stop(&self.service(), DEFAULT_TIMEOUT);
             self.record(result, r);
         }
@@ -347,11 +407,22 @@ impl Maint {
         if !declared {
             if unlinked && self.supervised() {
                 self.rescan(r);
-                let _ = wait_unsupervised(&self.service(), RUNSV_EXIT_WAIT);
+            }
+            // Unlinked now or by an earlier prune (of another service of
+            // the package) and still supervised: wait for runsvdir to stop
+            // its runsv. ALRM makes that take about a second; but a
+            // runsvdir may also see the change only at its next 5 s scan
+            // (one that does not catch ALRM, or an ALRM that came while it
+            // was scanning; seen in trixie), plus the 1 s it sleeps when
+            // its directory changed in the current second. Without this
+            // wait the supervise files would be left behind.
+            if !exists(&self.enable_link()) && self.supervised() {
+                let _ = wait_unsupervised(&self.service(), RUNSVDIR_SCAN_WAIT);
             }
             self.clean_supervise(r);
         }
         if purge {
+            self.remove_wtime(r);
             let dot = self.dot_link();
             match fs::symlink_metadata(&dot) {
                 Ok(m) if !m.is_dir() => match fsx::remove_file_if_exists(&dot) {
@@ -369,6 +440,79 @@ impl Maint {
                         .push(format!("cannot remove {}: {e}", logdir.display())),
                 }
             }
+        }
+    }
+
+    /// Asks policy-rc.d whether `action` may be done to the service; true
+    /// (and a notice) when it answers 101. A missing or non-executable
+    /// policy-rc.d allows everything, as invoke-rc.d has it.
+    fn policy_denies(&self, action: &str, r: &mut Report) -> bool {
+        use std::os::unix::fs::PermissionsExt;
+        let p = &self.roots.policy_rc_d;
+        if !fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0) {
+            return false;
+        }
+        match std::process::Command::new(p)
+            .args([self.name.as_str(), action])
+            .stdin(std::process::Stdio::null())
+            .status()
+        {
+            Ok(st) if st.code() == Some(101) => {
+                r.notices.push(format!(
+                    "{}: policy-rc.d denies the {action} (exit 101); nothing done",
+                    self.name
+                ));
+                true
+            }
+            Ok(_) => false,
+            Err(e) => {
+                r.warnings
+                    .push(format!("cannot run {}: {e}; going on", p.display()));
+                false
+            }
+        }
+    }
+
+    /// `.meta/wtime` = the birth time of the binary `.meta/bin` names, in
+    /// seconds as `stat -c %W` prints it (0 when the file system does not
+    /// know it), as trigger_sv writes it after its own restart.
+    fn record_wtime(&self, r: &mut Report) {
+        let meta = self.svdir().join(".meta");
+        let Ok(bin) = fs::read_to_string(meta.join("bin")) else {
+            return;
+        };
+        let bin = bin.trim_end_matches('\n');
+        if bin.is_empty() {
+            return;
+        }
+        let Ok(m) = fs::metadata(bin) else {
+            return;
+        };
+        let born = m
+            .created()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_secs());
+        let path = meta.join("wtime");
+        match fsx::write_atomic(&path, format!("{born}\n").as_bytes(), 0o644) {
+            Ok(()) => r.actions.push(format!("wrote {} ({born})", path.display())),
+            Err(e) => r.warnings.push(format!("{e:#}")),
+        }
+    }
+
+    /// purge: the `.meta/wtime` postinst or the trigger wrote, then the
+    /// directories dpkg had to leave because of it, when empty.
+    fn remove_wtime(&self, r: &mut Report) {
+        let svdir = self.svdir();
+        let path = svdir.join(".meta/wtime");
+        match fsx::remove_file_if_exists(&path) {
+            Ok(true) => {
+                r.actions.push(format!("removed {}", path.display()));
+                let _ = fs::remove_dir(svdir.join(".meta"));
+                let _ = fs::remove_dir(&svdir);
+            }
+            Ok(false) => {}
+            Err(e) => r.warnings.push(format!("{e:#}")),
         }
     }
 
@@ -521,6 +665,28 @@ impl Maint {
     }
 }
 
+/// The version in dpkg-query's `${db:Status-Status} ${Version}` answer,
+/// if the package is installed.
+fn installed_version(answer: &str) -> Option<String> {
+    let (status, version) = answer.trim().split_once(' ')?;
+    (status == "installed").then(|| version.to_string())
+}
+
+/// Whether a Debian version (`2.16.7`, `1:2.16~rc1`) is at least
+/// `major.minor` (its upstream part's first two numbers).
+fn version_at_least(version: &str, major: u64, minor: u64) -> bool {
+    let upstream = version.split_once(':').map_or(version, |(_, v)| v);
+    let mut nums = upstream.split(['.', '-', '~', '+']).map(|p| {
+        p.chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+            .parse::<u64>()
+            .unwrap_or(0)
+    });
+    let (a, b) = (nums.next().unwrap_or(0), nums.next().unwrap_or(0));
+    (a, b) >= (major, minor)
+}
+
 fn exists(p: &Path) -> bool {
     fs::symlink_metadata(p).is_ok()
 }
@@ -611,4 +777,25 @@ fn catches(pid: i32, sig: Signal) -> bool {
         .find_map(|l| l.strip_prefix("SigCgt:"))
         .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
         .is_some_and(|mask| mask & (1u64 << (sig as i32 - 1)) != 0)
+}
+
+#[cfg(test)]
+mod version_tests {
+    use super::*;
+
+    #[test]
+    fn the_installed_runit_helper_is_read_from_dpkg_query() {
+        assert_eq!(
+            installed_version("installed 2.16.4").as_deref(),
+            Some("2.16.4")
+        );
+        assert_eq!(installed_version("config-files 2.16.4"), None);
+        assert_eq!(installed_version(""), None);
+        assert!(version_at_least("2.16.4", 2, 16));
+        assert!(version_at_least("2.17", 2, 16));
+        assert!(version_at_least("3.0", 2, 16));
+        assert!(!version_at_least("2.15.2", 2, 16));
+        assert!(!version_at_least("2.9.0", 2, 16));
+        assert!(version_at_least("1:2.16~rc1", 2, 16));
+    }
 }

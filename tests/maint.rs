@@ -479,3 +479,99 @@ fn a_normally_down_service_is_supervised_but_not_started() {
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(host.status("job").unwrap().state, State::Down);
 }
+
+/// Where dpkg says runit-helper 2.16 or later is installed (trixie, sid):
+/// policy-rc.d is asked in postinst and prerm, and postinst records the
+/// binary's birth time in `.meta/wtime` so that runit's trigger does not
+/// restart the service again; purge removes it. With bookworm's 2.15
+/// (the same host otherwise) neither happens.
+#[test]
+fn with_runit_helper_216_policy_rc_d_is_asked_and_the_trigger_is_told() {
+    for helper in ["2.16.7", "2.15.2"] {
+        let today = helper == "2.16.7";
+        let host = Host::new();
+        // A dpkg database that dpkg-query reads, as on a real host.
+        fs::create_dir_all(host.p("var/lib/dpkg/updates")).unwrap();
+        fs::create_dir_all(host.p("var/lib/dpkg/info")).unwrap();
+        let stanza = |pkg: &str, arch: &str, version: &str| {
+            format!(
+                "Package: {pkg}\nStatus: install ok installed\nPriority: optional\n\
+                 Section: admin\nMaintainer: Debian <debian@example.org>\n\
+                 Architecture: {arch}\nVersion: {version}\nDescription: x\n\n"
+            )
+        };
+        fs::write(
+            host.p("var/lib/dpkg/status"),
+            stanza("runit", "amd64", "2.3.1-6") + &stanza("runit-helper", "all", helper),
+        )
+        .unwrap();
+        // A real policy layer, as sysadmins and build chroots write it:
+        // it logs what it is asked and denies what a file says.
+        fs::create_dir_all(host.p("usr/sbin")).unwrap();
+        let policy = host.p("usr/sbin/policy-rc.d");
+        fs::write(
+            &policy,
+            format!(
+                "#!/bin/sh\necho \"$*\" >> {log}\n[ -e {deny} ] && exit 101\nexit 0\n",
+                log = host.p("policy.log").display(),
+                deny = host.p("deny").display()
+            ),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&policy, fs::Permissions::from_mode(0o755)).unwrap();
+        let asked = || fs::read_to_string(host.p("policy.log")).unwrap_or_default();
+
+        let runsvdir = host.runsvdir();
+        // Denied: nothing at all is done.
+        fs::write(host.p("deny"), "").unwrap();
+        host.unpack("foo", "foo", DAEMON);
+        fs::write(host.svdir("foo").join(".meta/bin"), "/bin/sh\n").unwrap();
+        let out = host.maint("postinst", "foo", &["--package", "foo"], &["configure", ""]);
+        if today {
+            assert_eq!(asked(), "foo start\n");
+            assert!(
+                stdout(&out).contains("foo: policy-rc.d denies the start (exit 101)"),
+                "{}",
+                stdout(&out)
+            );
+            assert!(!host.enable_link("foo").exists());
+            assert!(fs::symlink_metadata(host.svdir("foo").join("supervise")).is_err());
+        } else {
+            assert_eq!(asked(), "");
+            assert!(is_link_to(&host.enable_link("foo"), &host.svdir("foo")));
+        }
+
+        // Allowed: linked, started, and the trigger's wtime recorded.
+        fs::remove_file(host.p("deny")).unwrap();
+        host.maint("postinst", "foo", &["--package", "foo"], &["configure", ""]);
+        let pid = host.pid("foo");
+        let wtime = host.svdir("foo").join(".meta/wtime");
+        if today {
+            let born = std::process::Command::new("stat")
+                .args(["-L", "-c", "%W", "/bin/sh"])
+                .output()
+                .unwrap();
+            assert_eq!(fs::read(&wtime).unwrap(), born.stdout, "stat -c %W");
+        } else {
+            assert!(!wtime.exists());
+        }
+
+        // prerm remove asks for the stop; denied, the service keeps running.
+        fs::write(host.p("deny"), "").unwrap();
+        host.maint("prerm", "foo", &["--package", "foo"], &["remove"]);
+        assert_eq!(asked().ends_with("foo stop\n"), today, "{}", asked());
+        if today {
+            assert_eq!(host.pid("foo"), pid);
+        } else {
+            assert_eq!(host.status("foo").map(|s| s.state), Some(State::Down));
+        }
+        fs::remove_file(host.p("deny")).unwrap();
+        host.maint("prerm", "foo", &["--package", "foo"], &["remove"]);
+        assert_eq!(host.status("foo").map(|s| s.state), Some(State::Down));
+        drop(runsvdir);
+        host.remove_files("foo");
+        host.maint("postrm", "foo", &["--package", "foo"], &["purge"]);
+        assert!(!wtime.exists());
+    }
+}

@@ -42,6 +42,9 @@ pub fn maint(_roots: &RootArgs, args: &MaintArgs) -> anyhow::Result<ExitCode> {
     for line in &report.control {
         writeln!(out, "{line}")?;
     }
+    for line in &report.notices {
+        writeln!(out, "servicebuilder: {line}")?;
+    }
     if std::env::var_os("SERVICEBUILDER_VERBOSE").is_some_and(|v| !v.is_empty() && v != "0") {
         for line in &report.actions {
             writeln!(out, "servicebuilder: {line}")?;

@@ -61,6 +61,16 @@ pub enum Op {
         /// The `run` file.
         path: String,
     },
+    /// Replace every `from` by `to` in a file, keeping its mode (dh-runit
+    /// 2.16's `##bin##` in `run`).
+    Substitute {
+        /// The file.
+        path: String,
+        /// What to replace.
+        from: String,
+        /// By what.
+        to: String,
+    },
     /// `ln -sfT TARGET PATH`.
     Symlink {
         /// The link.
@@ -98,6 +108,9 @@ impl Op {
                 }
             }
             Op::Symlink { path, target } => escape_shell(&["ln", "-sfT", target, path]),
+            Op::Substitute { path, from, to } => {
+                format!("[META] Replace {from} by {to} in {path}")
+            }
             // Exactly what retarget_interpreter does, so that the line can
             // be replayed.
             Op::UseOurInterpreter { path } => format!(
@@ -145,6 +158,17 @@ impl Op {
                 }
                 Ok(())
             }
+            Op::Substitute { path, from, to } => {
+                let p = root.join(path);
+                let contents = std::fs::read(&p).map_err(|e| io("cannot read", path, &e))?;
+                let new = replace_bytes(&contents, from.as_bytes(), to.as_bytes());
+                if new != contents {
+                    let meta = std::fs::metadata(&p).map_err(|e| io("cannot stat", path, &e))?;
+                    write_file(&p, &new, meta.permissions().mode() & 0o7777)
+                        .map_err(|e| io("cannot write", path, &e))?;
+                }
+                Ok(())
+            }
             Op::MakeExecutable { path } => {
                 let p = root.join(path);
                 let mode = std::fs::metadata(&p)
@@ -175,6 +199,22 @@ impl Op {
             }
         }
     }
+}
+
+/// Every occurrence of `from` (not empty) in `data` replaced by `to`.
+fn replace_bytes(data: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len());
+    let mut i = 0;
+    while i < data.len() {
+        if !from.is_empty() && data[i..].starts_with(from) {
+            out.extend_from_slice(to);
+            i += from.len();
+        } else {
+            out.push(data[i]);
+            i += 1;
+        }
+    }
+    out
 }
 
 fn make_dirs(path: &Path, mode: u32) -> std::io::Result<()> {
@@ -301,6 +341,9 @@ pub struct PlannedService {
     pub onupgrade: crate::template::OnUpgrade,
     /// Gets maintainer-script snippets (not `noscripts`).
     pub scripts: bool,
+    /// Gets the postrm snippet only (dh-runit 2.16's `bin=`: enabling and
+    /// upgrade restarts are left to runit's dpkg trigger).
+    pub postrm_only: bool,
     /// Installed under `/etc/sv` (not `usr`).
     pub in_etc: bool,
     /// The services it needs running first (YAML `depends`); only those of
@@ -480,6 +523,7 @@ mod order_tests {
                 enable: true,
                 onupgrade: OnUpgrade::Restart,
                 scripts: true,
+                postrm_only: false,
                 in_etc: true,
                 depends: deps.iter().map(|d| d.to_string()).collect(),
             })

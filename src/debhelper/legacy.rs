@@ -1,17 +1,21 @@
 //! The dh-runit input format: `debian/PACKAGE.runit` (and command-line
 //! pairs), each line `PATH OPTIONS` with comma-separated options.
 //!
-//! Every option of dh-runit 2.15.2 is understood, with its checks and
-//! warnings: `disable`, `name=`, `onupgrade=`, `since=`, `logscript`,
-//! `noreplace`, `noscripts`, `presubj`, `usr`, `finish`, `nofinish`, `bin=`,
-//! `defaults`. One check is added: the service name must be a valid name
-//! (dh_runit accepts `name=a/b` or a name with a quote, which breaks the
-//! generated maintainer scripts).
+//! Every option is understood, with its checks and warnings, as the
+//! dh-runit release chosen by [`super::mode`] handles it (2.16.7 by
+//! default, or bookworm's 2.15.2): `disable`, `name=`, `onupgrade=`,
+//! `since=`, `logscript`, `noreplace`, `noscripts`, `presubj`, `usr`,
+//! `finish`, `nofinish`, `bin=`, `defaults`. Checks are added: the service
+//! name must be a valid name (dh_runit accepts `name=a/b` or a name with a
+//! quote, which breaks the generated maintainer scripts), and in 2.16 mode
+//! a runscript saying `##bin##` needs `bin=` (dh_runit replaces it by
+//! nothing, leaving a service that cannot start).
 
 use std::path::Path;
 
 use super::install::{self, Op, PackagePlan, PlannedService};
 use super::messages::{DhError, err, warning};
+use super::mode::DhRunit;
 use crate::template::{OnUpgrade, ServiceTemplate};
 
 /// The options of one legacy entry.
@@ -146,8 +150,10 @@ pub fn presubj(pkg: &str) -> String {
     )
 }
 
-/// Plan one legacy entry (`PATH OPTIONS`) of package `plan.package`, with
-/// dh_runit's install logic. `origin` names the entry in errors.
+/// The placeholder dh-runit 2.16 replaces by the `bin=` path in `run`.
+pub const BIN_PLACEHOLDER: &str = "##bin##";
+
+/// [`plan_entry_for`] with today's dh-runit (2.16).
 pub fn plan_entry(
     root: &Path,
     path: &str,
@@ -155,6 +161,20 @@ pub fn plan_entry(
     origin: &str,
     plan: &mut PackagePlan,
 ) -> Result<(), DhError> {
+    plan_entry_for(DhRunit::V2_16, root, path, opts, origin, plan)
+}
+
+/// Plan one legacy entry (`PATH OPTIONS`) of package `plan.package`, with
+/// the install logic of dh_runit `mode`. `origin` names the entry in errors.
+pub fn plan_entry_for(
+    mode: DhRunit,
+    root: &Path,
+    path: &str,
+    opts: &str,
+    origin: &str,
+    plan: &mut PackagePlan,
+) -> Result<(), DhError> {
+    let v16 = mode == DhRunit::V2_16;
     install::check_readable(root, path).map_err(|e| DhError(format!("{e} [{origin}]")))?;
     let o = parse_options(opts).map_err(|e| DhError(format!("{e} [{origin}]")))?;
     let name = service_name(path, &o);
@@ -163,7 +183,18 @@ pub fn plan_entry(
             "{e} [{origin}]; use the name= option to choose a valid one"
         ))
     })?;
-    if o.usr && !o.noscripts {
+    if v16 {
+        if o.usr && o.bin.is_none() {
+            return err(format!(
+                "usr must be used together with bin option [{origin}]; add bin=/path/to/the/daemon"
+            ));
+        }
+        if o.onupgrade == OnUpgrade::Stop && o.bin.is_some() {
+            return err(format!(
+                "onupgrade=stop: not compatible with bin [{origin}]; runit's trigger restarts bin= services after the upgrade: use onupgrade=restart (the default), nostop or reload, or drop bin="
+            ));
+        }
+    } else if o.usr && !o.noscripts {
         return err(format!(
             "usr must be used together with noscripts for now [{origin}]"
         ));
@@ -184,12 +215,31 @@ pub fn plan_entry(
             "logscript option but log/run already exists (in {path}/log/run) [{origin}]; drop logscript or the log/run"
         ));
     }
+    let run_src = if is_dir { src.join("run") } else { src.clone() };
+    // 2.16 substitutes ##bin## in the installed run; without bin= it would
+    // put nothing there, so that is refused before anything is written.
+    let substitute_bin = v16
+        && std::fs::read(&run_src).is_ok_and(|b| {
+            b.windows(BIN_PLACEHOLDER.len())
+                .any(|w| w == BIN_PLACEHOLDER.as_bytes())
+        });
+    if substitute_bin && o.bin.is_none() {
+        return err(format!(
+            "{} says {BIN_PLACEHOLDER} but the entry has no bin= option [{origin}]; add bin=/path/to/the/daemon (dh_runit 2.16 would replace it by nothing)",
+            if is_dir {
+                format!("{path}/run")
+            } else {
+                path.to_string()
+            }
+        ));
+    }
     plan.add_service(PlannedService {
         name: name.clone(),
         origin: origin.to_string(),
         enable: o.enable,
         onupgrade: o.onupgrade,
         scripts: !o.noscripts,
+        postrm_only: v16 && o.bin.is_some(),
         in_etc: !o.usr,
         depends: Vec::new(),
     })?;
@@ -203,7 +253,36 @@ pub fn plan_entry(
     if o.onupgrade.is_noreplace() {
         ops.push(empty(format!("{meta}/noreplace")));
     }
-    if o.usr {
+    if v16 {
+        // 2.16: the metafiles runit's trigger reads, only with bin=, and
+        // only the values that differ from its defaults.
+        if let Some(bin) = &o.bin {
+            ops.push(Op::Write {
+                path: format!("{meta}/pkg"),
+                contents: pkg.clone().into_bytes(),
+                mode: 0o644,
+            });
+            ops.push(Op::Write {
+                path: format!("{meta}/bin"),
+                contents: bin.clone().into_bytes(),
+                mode: 0o644,
+            });
+            if o.onupgrade != OnUpgrade::Restart {
+                ops.push(Op::Write {
+                    path: format!("{meta}/onupgrade"),
+                    contents: o.onupgrade.as_str().as_bytes().to_vec(),
+                    mode: 0o644,
+                });
+            }
+            if !o.enable {
+                ops.push(Op::Write {
+                    path: format!("{meta}/enable"),
+                    contents: b"no".to_vec(),
+                    mode: 0o644,
+                });
+            }
+        }
+    } else if o.usr {
         ops.push(Op::Write {
             path: format!("{meta}/pkg"),
             contents: pkg.clone().into_bytes(),
@@ -216,7 +295,8 @@ pub fn plan_entry(
                 mode: 0o644,
             });
         }
-    } else {
+    }
+    if !o.usr {
         ops.push(empty(format!(
             "{tmp}/usr/share/runit/meta/{name}/installed"
         )));
@@ -250,6 +330,13 @@ pub fn plan_entry(
             }
         }
     }
+    if substitute_bin && let Some(bin) = &o.bin {
+        ops.push(Op::Substitute {
+            path: format!("{sv}/run"),
+            from: BIN_PLACEHOLDER.to_string(),
+            to: bin.clone(),
+        });
+    }
     if (is_file || install::is_plain_file(root, &format!("{path}/run"))) && !o.usr {
         ops.push(Op::UseOurInterpreter {
             path: format!("{sv}/run"),
@@ -268,7 +355,9 @@ pub fn plan_entry(
     }
     if o.logscript {
         if o.usr {
-            ops.push(empty(format!("{meta}/logscript")));
+            if !v16 {
+                ops.push(empty(format!("{meta}/logscript")));
+            }
             ops.push(Op::Dir {
                 path: format!("{sv}/log"),
                 mode: 0o755,
@@ -289,7 +378,7 @@ pub fn plan_entry(
             });
         }
     }
-    if o.noscripts {
+    if o.noscripts && !v16 {
         ops.push(empty(format!("{meta}/noscripts")));
         ops.push(Op::Write {
             path: format!("{meta}/onupgrade"),

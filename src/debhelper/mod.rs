@@ -15,6 +15,7 @@ pub mod control;
 pub mod install;
 pub mod legacy;
 pub mod messages;
+pub mod mode;
 pub mod options;
 pub mod packages;
 pub mod pkgfile;
@@ -117,6 +118,7 @@ pub fn run(argv: &[String], env: &Env, root: &Path) -> Result<Outcome, DhError> 
     };
     let verbose = Verbose(ctx.opts.verbose);
     let no_act = ctx.opts.no_act;
+    let dh_runit = mode::choose(ctx.opts.dh_runit.as_deref(), env, root)?;
     let lookup = pkgfile::Lookup {
         root,
         env,
@@ -152,7 +154,7 @@ pub fn run(argv: &[String], env: &Env, root: &Path) -> Result<Outcome, DhError> 
             for (i, words) in lines.iter().enumerate() {
                 let origin = format!("{rel}, entry {}", i + 1);
                 let opts = words.get(1).map(String::as_str).unwrap_or("");
-                legacy::plan_entry(root, &words[0], opts, &origin, &mut plan)?;
+                legacy::plan_entry_for(dh_runit, root, &words[0], opts, &origin, &mut plan)?;
             }
         }
         // Command-line pairs go to the first package acted on, as in dh_runit.
@@ -160,7 +162,7 @@ pub fn run(argv: &[String], env: &Env, root: &Path) -> Result<Outcome, DhError> 
             for (i, pair) in args.chunks(2).enumerate() {
                 let origin = format!("command-line pair {}", i + 1);
                 let opts = pair.get(1).map(String::as_str).unwrap_or("");
-                legacy::plan_entry(root, &pair[0], opts, &origin, &mut plan)?;
+                legacy::plan_entry_for(dh_runit, root, &pair[0], opts, &origin, &mut plan)?;
             }
         }
         if !plan.services.is_empty() {
@@ -175,7 +177,7 @@ pub fn run(argv: &[String], env: &Env, root: &Path) -> Result<Outcome, DhError> 
     }
     for plan in &plans {
         install::execute(&plan.ops, root, verbose, no_act)?;
-        write_snippets(root, plan, env, verbose, no_act)?;
+        write_snippets(root, plan, env, dh_runit, verbose, no_act)?;
         write_substvars(root, plan, &ctx.control, verbose, no_act)?;
     }
 
@@ -220,10 +222,16 @@ fn write_snippets(
     root: &Path,
     plan: &PackagePlan,
     env: &Env,
+    dh_runit: mode::DhRunit,
     verbose: Verbose,
     no_act: bool,
 ) -> Result<(), DhError> {
-    let scripts = [Script::Postrm, Script::Postinst, Script::Prerm];
+    // The order dh_runit adds (and prints) each service's snippets in;
+    // each file's contents do not depend on it.
+    let scripts = match dh_runit {
+        mode::DhRunit::V2_15 => [Script::Postrm, Script::Postinst, Script::Prerm],
+        mode::DhRunit::V2_16 => [Script::Postinst, Script::Prerm, Script::Postrm],
+    };
     let mut blocks: Vec<(Script, Vec<String>)> = scripts.iter().map(|s| (*s, Vec::new())).collect();
     let mut exists: Vec<bool> = scripts
         .iter()
@@ -243,6 +251,9 @@ fn write_snippets(
                 &autoscript::template(*script, env.get("DH_AUTOSCRIPTDIR")),
                 &subst,
             );
+            if svc.postrm_only && *script != Script::Postrm {
+                continue;
+            }
             list.push(autoscript::block(&body));
             if script.prepends() && exists[i] {
                 verbose.print(&format!(

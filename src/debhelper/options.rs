@@ -124,6 +124,9 @@ pub struct Options {
     pub args: Vec<String>,
     /// Words after `--` (and `-u`), unused by this tool.
     pub u_params: Vec<String>,
+    /// `--dh-runit=2.15|2.16`: the dh-runit release whose legacy
+    /// behaviour to follow (this tool's own option; see [`super::mode`]).
+    pub dh_runit: Option<String>,
     /// Options were parsed (so the "nothing to do" checks apply); false
     /// when the arguments had no dash at all, as in Dh_Lib.
     pub parsed_options: bool,
@@ -191,6 +194,8 @@ const OPTIONS: &[(&str, Kind)] = &[
     ("name", Kind::Value),
     ("error-handler", Kind::Value),
     ("O", Kind::Value),
+    // dh_servicebuilder's own: which dh-runit release to follow.
+    ("dh-runit", Kind::Value),
 ];
 
 fn kind_of(name: &str) -> Option<Kind> {
@@ -483,6 +488,7 @@ impl Parser<'_> {
             "P" | "tmpdir" => o.tmpdir = value,
             "mainpackage" => o.mainpackage = value,
             "name" => o.name = value,
+            "dh-runit" => o.dh_runit = value,
             "u" => o.u_params = value.into_iter().collect(),
             "h" | "help" => self.help = true,
             // Accepted for compatibility, meaningless for this tool.

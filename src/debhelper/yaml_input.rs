@@ -51,12 +51,14 @@ pub fn plan_file(root: &Path, rel: &str, plan: &mut PackagePlan) -> Result<(), D
             enable: t.enable,
             onupgrade: t.onupgrade,
             scripts: true,
+            postrm_only: false,
             in_etc: true,
             depends: t.depends.clone(),
         })?;
         let sv = format!("{tmp}/etc/sv/{name}");
         let entries = render_service(name, t, &render_options());
         let mut has_meta = false;
+        let mut has_bin = false;
         for e in entries {
             let rel_path = e.path.to_string_lossy().into_owned();
             let path = if rel_path.is_empty() {
@@ -65,6 +67,7 @@ pub fn plan_file(root: &Path, rel: &str, plan: &mut PackagePlan) -> Result<(), D
                 format!("{sv}/{rel_path}")
             };
             has_meta |= rel_path == ".meta";
+            has_bin |= rel_path == ".meta/bin";
             plan.ops.push(match e.kind {
                 EntryKind::Dir { mode } => Op::Dir { path, mode },
                 EntryKind::File { contents, mode } => Op::Write {
@@ -90,6 +93,27 @@ pub fn plan_file(root: &Path, rel: &str, plan: &mut PackagePlan) -> Result<(), D
             mode: 0o644,
         };
         plan.ops.push(empty(format!("{sv}/.meta/installed")));
+        if has_bin {
+            // runit's dpkg trigger (trigger_sv, bookworm to sid) links every
+            // /etc/sv service with a .meta/bin whose binary exists, unless
+            // .meta/enable says otherwise, and restarts it on upgrades
+            // unless .meta/onupgrade says otherwise: the same two files
+            // dh-runit 2.16 writes, with its defaults left unwritten.
+            if !t.enable {
+                plan.ops.push(Op::Write {
+                    path: format!("{sv}/.meta/enable"),
+                    contents: b"no".to_vec(),
+                    mode: 0o644,
+                });
+            }
+            if t.onupgrade != crate::template::OnUpgrade::Restart {
+                plan.ops.push(Op::Write {
+                    path: format!("{sv}/.meta/onupgrade"),
+                    contents: t.onupgrade.as_str().as_bytes().to_vec(),
+                    mode: 0o644,
+                });
+            }
+        }
         plan.ops.push(Op::Write {
             path: format!("{sv}/.meta/servicebuilder"),
             contents: format!("package {pkg}\n").into_bytes(),

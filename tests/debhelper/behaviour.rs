@@ -434,3 +434,42 @@ fn a_dependency_cycle_is_an_error_before_anything_is_written() {
     assert!(!t.exists("debian/rdemo-run"));
     assert!(!t.exists("debian/rdemo-run.postinst.debhelper"));
 }
+
+/// YAML services speak to runit's dpkg trigger in dh-runit 2.16's terms:
+/// `.meta/enable` only as `no`, `.meta/onupgrade` only when not `restart`,
+/// both only beside a `.meta/bin` (the trigger ignores services without
+/// one), whichever dh-runit release the legacy input follows.
+#[test]
+fn yaml_services_tell_runits_trigger_what_they_want() {
+    for mode in ["2.15", "2.16"] {
+        let t = tree();
+        t.file(
+            "debian/rdemo-run.runit.yaml",
+            "on:\n  run: [/usr/sbin/ond]\noff:\n  run: [/usr/sbin/offd]\n  enable: false\n\
+             calm:\n  run: [/usr/sbin/calmd]\n  onupgrade: nostop\n\
+             hup:\n  run: [/usr/sbin/hupd]\n  onupgrade: reload\n  enable: false\n\
+             nobin:\n  script: \"exec sleep 1\"\n  enable: false\n",
+        );
+        let r = t.dhsb(&["-prdemo-run", &format!("--dh-runit={mode}")], &[]);
+        assert!(r.ok(), "{r:?}");
+        let meta = |svc: &str, f: &str| {
+            let p = format!("debian/rdemo-run/etc/sv/{svc}/.meta/{f}");
+            t.exists(&p).then(|| t.read(&p))
+        };
+        assert_eq!(meta("on", "bin").as_deref(), Some("/usr/sbin/ond\n"));
+        assert_eq!(meta("on", "enable"), None);
+        assert_eq!(meta("on", "onupgrade"), None);
+        assert_eq!(meta("off", "enable").as_deref(), Some("no"));
+        assert_eq!(meta("off", "onupgrade"), None);
+        assert_eq!(meta("calm", "enable"), None);
+        assert_eq!(meta("calm", "onupgrade").as_deref(), Some("nostop"));
+        assert_eq!(meta("hup", "enable").as_deref(), Some("no"));
+        assert_eq!(meta("hup", "onupgrade").as_deref(), Some("reload"));
+        assert_eq!(meta("nobin", "bin"), None);
+        assert_eq!(meta("nobin", "enable"), None);
+        // Our own snippets still do the enabling and the upgrade action.
+        let postinst = t.read("debian/rdemo-run.postinst.debhelper");
+        assert_eq!(postinst.matches("servicebuilder maint postinst").count(), 5);
+        assert!(postinst.contains("--name 'off' --enable no"), "{postinst}");
+    }
+}

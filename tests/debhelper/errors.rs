@@ -76,8 +76,22 @@ fn a_missing_runscript_path_is_named() {
 }
 
 #[test]
-fn usr_needs_noscripts() {
-    let e = fails(Some("svc/good name=u,usr"), None, |_| {});
+fn usr_needs_bin() {
+    let e = fails(Some("svc/good name=u,usr,noscripts"), None, |_| {});
+    assert!(
+        e.contains("usr must be used together with bin option"),
+        "{e}"
+    );
+}
+
+#[test]
+fn usr_needs_noscripts_in_bookworm_mode() {
+    let e = fails(Some("svc/good name=u,usr,bin=/x"), None, |t| {
+        t.file(
+            "debian/changelog",
+            "rdemo (1.0) bookworm; urgency=medium\n\n  * x\n\n -- T <t@example.org>  Mon, 01 Jan 2024 00:00:00 +0000\n",
+        );
+    });
     assert!(
         e.contains("usr must be used together with noscripts"),
         "{e}"

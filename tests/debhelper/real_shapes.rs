@@ -38,7 +38,11 @@ fn side_by_side(source: Tree, args: &[&str]) -> SideBySide {
     // Verbose, as real-packages runs them, for `same_commands`.
     let env = [("DH_VERBOSE", "1")];
     let dh_runit = source.run("dh_runit", args, &env);
-    let dhsb = ours.dhsb(args, &env);
+    // These are bookworm's shapes, beside bookworm's dh_runit 2.15.2.
+    let dhsb = ours.dhsb(
+        args,
+        &[("DH_VERBOSE", "1"), ("DH_SERVICEBUILDER_DH_RUNIT", "2.15")],
+    );
     assert!(dh_runit.ok(), "dh_runit: {dh_runit:?}");
     assert!(dhsb.ok(), "dh_servicebuilder: {dhsb:?}");
     SideBySide {

@@ -168,3 +168,70 @@ build_example() {
 	)
 	ls "$dir"/greeter_"${version#*:}"_all.deb
 }
+
+# Builds the small package sbx that the trigger step installs, with
+# dh_servicebuilder (as build_example does, dh-servicebuilder unpacked):
+#   build_sbx VERSION
+# sbx ships /usr/sbin/sbxd (a shell loop) and two services:
+#   - sbx, from debian/sbx.runit.yaml, `enable: false`: installed, never
+#     enabled, whatever runit's trigger does;
+#   - sbxl, from the dh-runit file debian/sbx.runit with `bin=/usr/sbin/sbxd`
+#     and a runscript saying ##bin##: in dh-runit 2.16's model, enabled by
+#     runit's trigger when the binary appears, with only a postrm snippet.
+# Prints the path of the .deb. Also builds poke (prints its path on a
+# second line): a package with just /usr/bin/poke, whose installation
+# fires runit's trigger (interest in /usr/bin).
+build_sbx() {
+	local version=$1
+	local dir=$work/sbx/$version
+	local src=$dir/sbx
+	mkdir -p "$src/debian/source"
+	cat >"$src/debian/control" <<-'EOF'
+		Source: sbx
+		Section: admin
+		Priority: optional
+		Maintainer: Servicebuilder Test <servicebuilder@example.org>
+		Build-Depends: debhelper-compat (= 13), dh-sequence-servicebuilder
+		Standards-Version: 4.6.2
+		Rules-Requires-Root: no
+
+		Package: sbx
+		Architecture: all
+		Depends: ${misc:Depends}
+		Breaks: ${runit:Breaks}
+		Description: servicebuilder end-to-end test services
+		 A disabled YAML service and a legacy bin= service.
+	EOF
+	printf 'sbx (%s) unstable; urgency=medium\n\n  * e2e.\n\n -- Servicebuilder Test <servicebuilder@example.org>  %s\n' \
+		"$version" "$(date -R)" >"$src/debian/changelog"
+	printf '3.0 (native)\n' >"$src/debian/source/format"
+	printf 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: *\nCopyright: 2026 Servicebuilder Test\nLicense: MIT\n' >"$src/debian/copyright"
+	# The daemon: says which version started, then sleeps.
+	printf '#!/bin/sh\necho "sbxd %s started as $$"\nexec sleep 100000\n' "$version" >"$src/sbxd"
+	# printf, not a here-document: make needs the recipe's tabs.
+	printf '#!/usr/bin/make -f\n%%:\n\tdh $@\noverride_dh_auto_install:\n\tinstall -D -m 0755 sbxd debian/sbx/usr/sbin/sbxd\n' \
+		>"$src/debian/rules"
+	chmod +x "$src/debian/rules"
+	cat >"$src/debian/sbx.runit.yaml" <<-'EOF'
+		sbx:
+		  run: [/usr/sbin/sbxd]
+		  enable: false
+	EOF
+	printf '#!/bin/sh\nexec 2>&1\nexec ##bin##\n' >"$src/debian/sbxl.run"
+	printf 'debian/sbxl.run name=sbxl,bin=/usr/sbin/sbxd\n' >"$src/debian/sbx.runit"
+	(
+		cd "$src"
+		PATH=$dh_path PERL5LIB=$dh_perl5lib quietly "$dir/build.log" \
+			dpkg-buildpackage -us -uc -b -d
+	)
+	ls "$dir"/sbx_"$version"_all.deb
+	local poke=$work/sbx/poke
+	if [ ! -e "$poke.deb" ]; then
+		mkdir -p "$poke/DEBIAN" "$poke/usr/bin"
+		printf '#!/bin/sh\nexit 0\n' >"$poke/usr/bin/poke"
+		chmod 0755 "$poke/usr/bin/poke"
+		printf 'Package: poke\nVersion: 1.0\nArchitecture: all\nMaintainer: Servicebuilder Test <servicebuilder@example.org>\nDescription: fires runit'"'"'s trigger\n' >"$poke/DEBIAN/control"
+		dpkg-deb --root-owner-group -b "$poke" "$poke.deb" >/dev/null
+	fi
+	echo "$poke.deb"
+}
