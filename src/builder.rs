@@ -60,6 +60,7 @@ pub const KILL_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 /// left alone.
 const MANAGED: &[&str] = &[
     edits::SUMS,
+    ".meta/enable",
     "xchopts",
     "run",
     "finish",

@@ -60,6 +60,20 @@ impl ServiceBuilder {
                 kind: EntryKind::Dir { mode: 0o755 },
             });
         }
+        // runit 2.2's dpkg trigger links every /etc/sv service with a
+        // .meta/bin into runsvdir's directory unless .meta/enable says no,
+        // and restarts it on binary upgrades. Host services are linked,
+        // unlinked and pruned by servicebuilder alone: the trigger must
+        // not bring back what `enable: false` or prune took away.
+        if entries.iter().any(|e| e.path == Path::new(".meta/bin")) {
+            entries.push(Entry {
+                path: ".meta/enable".into(),
+                kind: EntryKind::File {
+                    contents: b"no".to_vec(),
+                    mode: 0o644,
+                },
+            });
+        }
         // What staging writes, recorded, so that a later run tells a hand
         // edit from a file it wrote itself.
         entries.push(Entry {

@@ -469,3 +469,22 @@ fn render_names_each_directory_once() {
     assert!(out.contains("==> svc/log/ (dir 0755)\n"), "{out}");
     assert!(!out.contains("//"), "{out}");
 }
+
+// issue 12, on the host: runit 2.2's trigger links /etc/sv services that
+// have a .meta/bin unless .meta/enable is not `yes`.
+#[test]
+fn host_services_tell_runits_trigger_to_leave_them_to_servicebuilder() {
+    let h = Host::new();
+    activate(&h, "t", "t: {run: [/usr/sbin/td, -f], host_log: false}\n");
+    assert_eq!(
+        std::fs::read_to_string(h.staging().join("t/.meta/bin")).unwrap(),
+        "/usr/sbin/td\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(h.staging().join("t/.meta/enable")).unwrap(),
+        "no"
+    );
+    // Without a .meta/bin the trigger ignores the service: nothing to say.
+    activate(&h, "u", "u: {run: 'ud -f', host_log: false}\n");
+    assert!(!h.staging().join("u/.meta/enable").exists());
+}
