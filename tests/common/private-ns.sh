@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Sourced by the test scripts that mount over the host's own paths (/etc,
 # /usr, /var, /run). Their callers start them with `unshare -m`; run any
 # other way, their mounts would land on the host. So they refuse unless

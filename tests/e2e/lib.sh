@@ -1,3 +1,6 @@
+# shellcheck shell=bash
+# $repo and $work are the sourcing script's (see below).
+# shellcheck disable=SC2154
 # Shared by tests/e2e/run and scripts/main-job: building the project's
 # packages and the example, without touching the host's dpkg database.
 # Source it from bash; it expects $repo (the checkout) and $work (a scratch
@@ -74,7 +77,7 @@ build_project_debs() {
 	copy_sources "$src"
 	note "building servicebuilder and dh-servicebuilder (dpkg-buildpackage -us -uc -b, then -S; logs in $work/project)"
 	(
-		cd "$src"
+		cd "$src" || exit
 		export CARGO_TARGET_DIR=$repo/target/deb
 		export DEB_BUILD_OPTIONS="nocheck ${DEB_BUILD_OPTIONS:-}"
 		# The crate-registry build: this host has no Debian Rust packages
@@ -160,7 +163,7 @@ build_example() {
 		EOF
 	fi
 	(
-		cd "$src"
+		cd "$src" || exit
 		PATH=$dh_path PERL5LIB=$dh_perl5lib quietly "$dir/checkbuilddeps.log" \
 			dpkg-checkbuilddeps --admindir="$dh_admindir"
 		PATH=$dh_path PERL5LIB=$dh_perl5lib quietly "$dir/build.log" \
@@ -220,7 +223,7 @@ build_sbx() {
 	printf '#!/bin/sh\nexec 2>&1\nexec ##bin##\n' >"$src/debian/sbxl.run"
 	printf 'debian/sbxl.run name=sbxl,bin=/usr/sbin/sbxd\n' >"$src/debian/sbx.runit"
 	(
-		cd "$src"
+		cd "$src" || exit
 		PATH=$dh_path PERL5LIB=$dh_perl5lib quietly "$dir/build.log" \
 			dpkg-buildpackage -us -uc -b -d
 	)
