@@ -135,6 +135,9 @@ pub fn main(args: &[OsString]) -> i32 {
             ));
         }
     }
+    if runit == Runit::V2_3 {
+        super::cgroup::hand_over(&service.dir, "destroy", &env, "finish-default");
+    }
     if let Some(line) = verdict.message(&code, &name) {
         say::log(&line);
     }

@@ -175,6 +175,9 @@ pub fn decide(args: &[OsString]) -> Outcome {
 
     if runit.is_today() {
         xchpst(&service, &mut env);
+        if runit == Runit::V2_3 {
+            super::cgroup::hand_over(&service.dir, "create", &env, "invoke-run");
+        }
         let verbose = match &user {
             Some(u) => u.flag("verbose"),
             None => Path::new(RUNIT_FLAGS).join("verbose"),

@@ -15,6 +15,7 @@
 //! read its configuration roots from the environment. Tests move them with
 //! private mount namespaces instead.
 
+pub mod cgroup;
 pub mod control;
 pub mod defaults_file;
 pub mod env;

@@ -552,3 +552,76 @@ fn sid_user_services_read_the_users_envdir_and_flags() {
     );
     assert_eq!(debian.1, ours.1);
 }
+
+/// sid: a service with a `cgroup/` directory gets `runsv-cg create` before
+/// its start, from its own directory, as root. A stand-in for runsv-cg
+/// (laid over sid's own) records its calls: the real one would make
+/// cgroups on this machine.
+#[test]
+fn sid_hands_a_service_with_a_cgroup_directory_to_runsv_cg() {
+    let record = tempfile::tempdir().unwrap();
+    let calls = record.path().join("calls");
+    let run = |first_line: &str, with_cgroup: bool| -> (Observation, String) {
+        let _ = std::fs::remove_file(&calls);
+        let obs = observe_in(Release::Sid, first_line, &|sb| {
+            sb.write(
+                "cg-layer/sbin/runsv-cg",
+                format!("#!/bin/sh\necho \"$PWD $*\" >> {}\n", calls.display()),
+                0o755,
+            );
+            let layers = std::fs::read_to_string(sb.root.join(".usr-layers")).unwrap_or_default();
+            sb.write(
+                ".usr-layers",
+                format!("{}\n{layers}", sb.root.join("cg-layer").display()),
+                0o644,
+            );
+            if with_cgroup {
+                std::fs::create_dir_all(sb.root.join("etc/sv/foo/cgroup")).unwrap();
+            }
+        });
+        (obs, std::fs::read_to_string(&calls).unwrap_or_default())
+    };
+    let (debian, debian_calls) = run(DEBIAN, true);
+    let (mut ours, ours_calls) = run(OURS, true);
+    ours.env.remove("NAME");
+    assert_eq!(debian, ours);
+    assert_eq!(debian_calls, "/etc/sv/foo create\n");
+    assert_eq!(ours_calls, debian_calls);
+    // Without cgroup/: not called, by either.
+    assert_eq!(run(DEBIAN, false).1, "");
+    assert_eq!(run(OURS, false).1, "");
+}
+
+/// sid: after a service with a `cgroup/` directory stops, finish-exec and
+/// finish-default give it to `runsv-cg destroy` (a recording stand-in).
+#[test]
+fn sid_finish_gives_a_cgroup_service_to_runsv_cg_destroy() {
+    let record = tempfile::tempdir().unwrap();
+    let calls = record.path().join("calls");
+    let run = |finish_call: &str| -> String {
+        let _ = std::fs::remove_file(&calls);
+        let sb = Sandbox::of(Release::Sid);
+        let o = sb.out.display();
+        sb.write(
+            "cg-layer/sbin/runsv-cg",
+            format!("#!/bin/sh\necho \"$PWD $*\" >> {}\n", calls.display()),
+            0o755,
+        );
+        let layers = std::fs::read_to_string(sb.root.join(".usr-layers")).unwrap_or_default();
+        sb.write(
+            ".usr-layers",
+            format!("{}\n{layers}", sb.root.join("cg-layer").display()),
+            0o644,
+        );
+        let finish = format!(
+            "#!/bin/sh\n{finish_call}\necho \"$1 $2\" > {o}/finish-args\ntouch {o}/finished\n"
+        );
+        sb.service(NAME, "#!/bin/sh", "exit 0", &finish);
+        std::fs::create_dir_all(sb.root.join("etc/sv/foo/cgroup")).unwrap();
+        sb.once(NAME);
+        std::fs::read_to_string(&calls).unwrap_or_default()
+    };
+    let debian = run(FINISH_EXEC);
+    assert_eq!(debian, "/etc/sv/foo destroy\n");
+    assert_eq!(run(FINISH_OURS), debian);
+}
