@@ -301,6 +301,24 @@ pub struct ServiceTemplate {
     /// `XCHPST` for it), skipped otherwise.
     #[serde(default, skip_serializing_if = "Hardening::is_empty")]
     pub hardening: Hardening,
+    /// Where a package installs the service: `etc` (`/etc/sv/NAME`, the
+    /// default) or `usr` (`/usr/share/runit/sv/NAME`, the layout of
+    /// Debian's runit-services: runit's dpkg trigger enables it when its
+    /// `binary` is installed and disables it when that goes).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub layout: Layout,
+}
+
+/// See [`ServiceTemplate::layout`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Layout {
+    /// `/etc/sv/NAME`, enabled by the package's postinst.
+    #[default]
+    Etc,
+    /// `/usr/share/runit/sv/NAME`, enabled by runit's trigger (runit 2.2
+    /// and later).
+    Usr,
 }
 
 /// What `xchpst` applies before the daemon starts (xchpst(8); the systemd
@@ -481,6 +499,7 @@ impl Default for ServiceTemplate {
             setup: None,
             script: None,
             hardening: Hardening::default(),
+            layout: Layout::Etc,
         }
     }
 }
@@ -628,6 +647,14 @@ impl ServiceTemplate {
             ));
         }
         self.hardening.validate()?;
+        if self.layout == Layout::Usr && self.binary_path().is_none() {
+            return Err(
+                "`layout: usr` needs the daemon's path: runit's trigger enables the service \
+                 when that binary is installed; give `binary` (or an absolute first word of \
+                 `run`)"
+                    .into(),
+            );
+        }
         if !self.hardening.is_empty() && self.script.is_some() {
             return Err(
                 "`hardening` needs `run`: a raw `script` starts the daemon itself (write \
@@ -1069,6 +1096,7 @@ pub const FIELD_NAMES: &[&str] = &[
     "setup",
     "script",
     "hardening",
+    "layout",
 ];
 
 /// The candidate nearest to `word` by edit distance, if it is close enough

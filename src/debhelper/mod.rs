@@ -147,7 +147,7 @@ pub fn run(argv: &[String], env: &Env, root: &Path) -> Result<Outcome, DhError> 
             ..PackagePlan::default()
         };
         if let Some(rel) = lookup.pkgfile(pkg, &info.cross_type, "runit.yaml")? {
-            yaml_input::plan_file(root, &rel, &mut plan)?;
+            yaml_input::plan_file(root, &rel, dh_runit, &mut plan)?;
         }
         if let Some(rel) = lookup.pkgfile(pkg, &info.cross_type, "runit")? {
             let lines = pkgfile::filedoublearray(&lookup, &rel, ctx.compat.level, &ctx.packages)?;

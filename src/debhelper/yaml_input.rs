@@ -1,6 +1,8 @@
 //! The YAML input, `debian/PACKAGE.runit.yaml` (and `debian/runit.yaml` for
 //! the main package): a map from service name to template, rendered by
-//! [`crate::render`] into `etc/sv/NAME`.
+//! [`crate::render`] into `etc/sv/NAME` (or, with `layout: usr`,
+//! `usr/share/runit/sv/NAME`, left to runit's dpkg trigger as dh-runit
+//! 2.16 leaves its `usr,bin=` services).
 //!
 //! YAML files are read as they are: they are neither executed (even when
 //! executable) nor subject to debhelper's `${…}` substitution, because the
@@ -10,8 +12,9 @@ use std::path::Path;
 
 use super::install::{Op, PackagePlan, PlannedService};
 use super::messages::{DhError, warning};
+use super::mode::DhRunit;
 use crate::render::{EntryKind, RenderOptions, render_service};
-use crate::template::{lint, parse_templates};
+use crate::template::{Layout, lint, parse_templates};
 
 /// The `run` shebang in packages. lintian (2.116) knows the interpreter
 /// basename `invoke-run` only at `/lib/runit` and flags any other direct
@@ -29,7 +32,12 @@ pub fn render_options() -> RenderOptions {
 }
 
 /// Plan the services of one YAML file (`rel` is relative to `root`).
-pub fn plan_file(root: &Path, rel: &str, plan: &mut PackagePlan) -> Result<(), DhError> {
+pub fn plan_file(
+    root: &Path,
+    rel: &str,
+    dh_runit: DhRunit,
+    plan: &mut PackagePlan,
+) -> Result<(), DhError> {
     let bytes =
         std::fs::read(root.join(rel)).map_err(|e| DhError(format!("cannot read {rel}: {e}")))?;
     let text = String::from_utf8(bytes).map_err(|e| {
@@ -45,17 +53,32 @@ pub fn plan_file(root: &Path, rel: &str, plan: &mut PackagePlan) -> Result<(), D
     let tmp = plan.tmp.clone();
     let pkg = plan.package.clone();
     for (name, t) in &templates {
+        let usr = t.layout == Layout::Usr;
+        if usr && dh_runit == DhRunit::V2_15 {
+            return Err(DhError(format!(
+                "{rel}: service {name}: `layout: usr` needs runit's dpkg trigger, which \
+                 enables /usr/share/runit/sv services (runit 2.2, trixie and later); this \
+                 build follows dh-runit 2.15 (bookworm): use the default layout, or build \
+                 for trixie or later"
+            )));
+        }
         plan.add_service(PlannedService {
             name: name.clone(),
             origin: rel.to_string(),
             enable: t.enable,
             onupgrade: t.onupgrade,
             scripts: true,
-            postrm_only: false,
-            in_etc: true,
+            // As dh-runit 2.16's usr,bin= services: enabling and upgrade
+            // restarts are the trigger's; the postrm cleans up.
+            postrm_only: usr,
+            in_etc: !usr,
             depends: t.depends.clone(),
         })?;
-        let sv = format!("{tmp}/etc/sv/{name}");
+        let sv = if usr {
+            format!("{tmp}/usr/share/runit/sv/{name}")
+        } else {
+            format!("{tmp}/etc/sv/{name}")
+        };
         let entries = render_service(name, t, &render_options());
         let mut has_meta = false;
         let mut has_bin = false;
@@ -92,7 +115,16 @@ pub fn plan_file(root: &Path, rel: &str, plan: &mut PackagePlan) -> Result<(), D
             contents: Vec::new(),
             mode: 0o644,
         };
-        plan.ops.push(empty(format!("{sv}/.meta/installed")));
+        if usr {
+            // The trigger's: whose service it is, for its purge.
+            plan.ops.push(Op::Write {
+                path: format!("{sv}/.meta/pkg"),
+                contents: pkg.clone().into_bytes(),
+                mode: 0o644,
+            });
+        } else {
+            plan.ops.push(empty(format!("{sv}/.meta/installed")));
+        }
         if has_bin {
             // runit's dpkg trigger (trigger_sv, bookworm to sid) links every
             // /etc/sv service with a .meta/bin whose binary exists, unless
@@ -114,14 +146,17 @@ pub fn plan_file(root: &Path, rel: &str, plan: &mut PackagePlan) -> Result<(), D
                 });
             }
         }
-        plan.ops.push(Op::Write {
-            path: format!("{sv}/.meta/servicebuilder"),
-            contents: format!("package {pkg}\n").into_bytes(),
-            mode: 0o644,
-        });
-        plan.ops.push(empty(format!(
-            "{tmp}/usr/share/runit/meta/{name}/installed"
-        )));
+        if !usr {
+            // As dh-runit, which writes neither for its usr services.
+            plan.ops.push(Op::Write {
+                path: format!("{sv}/.meta/servicebuilder"),
+                contents: format!("package {pkg}\n").into_bytes(),
+                mode: 0o644,
+            });
+            plan.ops.push(empty(format!(
+                "{tmp}/usr/share/runit/meta/{name}/installed"
+            )));
+        }
         if t.default_log {
             plan.ops.push(Op::Dir {
                 path: format!("{tmp}/var/log/runit/{name}"),

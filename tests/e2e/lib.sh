@@ -180,7 +180,9 @@ build_example() {
 #     enabled, whatever runit's trigger does;
 #   - sbxl, from the dh-runit file debian/sbx.runit with `bin=/usr/sbin/sbxd`
 #     and a runscript saying ##bin##: in dh-runit 2.16's model, enabled by
-#     runit's trigger when the binary appears, with only a postrm snippet.
+#     runit's trigger when the binary appears, with only a postrm snippet;
+#   - sbxu, from the YAML with `layout: usr`: runit-services' layout,
+#     /usr/share/runit/sv/sbxu, enabled by the trigger in the same way.
 # Prints the path of the .deb. Also builds poke (prints its path on a
 # second line): a package with just /usr/bin/poke, whose installation
 # fires runit's trigger (interest in /usr/bin).
@@ -219,6 +221,9 @@ build_sbx() {
 		sbx:
 		  run: [/usr/sbin/sbxd]
 		  enable: false
+		sbxu:
+		  run: [/usr/sbin/sbxd]
+		  layout: usr
 	EOF
 	printf '#!/bin/sh\nexec 2>&1\nexec ##bin##\n' >"$src/debian/sbxl.run"
 	printf 'debian/sbxl.run name=sbxl,bin=/usr/sbin/sbxd\n' >"$src/debian/sbx.runit"
