@@ -473,3 +473,47 @@ fn yaml_services_tell_runits_trigger_what_they_want() {
         assert!(postinst.contains("--name 'off' --enable no"), "{postinst}");
     }
 }
+
+/// `layout: usr`: runit-services' layout from YAML, in dh-runit 2.16's
+/// usr,bin= model (the trigger enables it; only a postrm snippet); refused
+/// where no trigger enables it (2.15 mode).
+#[test]
+fn a_yaml_service_in_the_usr_layout_is_left_to_runits_trigger() {
+    let yaml =
+        "cron:\n  run: [/usr/sbin/cron, -f]\n  layout: usr\nplain:\n  run: [/usr/sbin/plaind]\n";
+    let t = tree();
+    t.file("debian/rdemo-run.runit.yaml", yaml);
+    let r = t.dhsb(&["-prdemo-run", "--dh-runit=2.16"], &[]);
+    assert!(r.ok(), "{r:?}");
+    let sv = "debian/rdemo-run/usr/share/runit/sv/cron";
+    assert!(t.exists(&format!("{sv}/run")));
+    assert_eq!(t.read(&format!("{sv}/.meta/bin")), "/usr/sbin/cron\n");
+    assert_eq!(t.read(&format!("{sv}/.meta/pkg")), "rdemo-run");
+    assert!(!t.exists("debian/rdemo-run/etc/sv/cron"));
+    assert!(!t.exists(&format!("{sv}/.meta/servicebuilder")));
+    let postinst = t.read("debian/rdemo-run.postinst.debhelper");
+    assert!(!postinst.contains("--name 'cron'"), "{postinst}");
+    assert!(postinst.contains("--name 'plain'"), "{postinst}");
+    let postrm = t.read("debian/rdemo-run.postrm.debhelper");
+    assert!(postrm.contains("--name 'cron'"), "{postrm}");
+
+    let t = tree();
+    t.file("debian/rdemo-run.runit.yaml", yaml);
+    let r = t.dhsb(&["-prdemo-run", "--dh-runit=2.15"], &[]);
+    assert!(!r.ok(), "{r:?}");
+    assert!(
+        format!("{r:?}").contains("`layout: usr` needs runit's dpkg trigger"),
+        "{r:?}"
+    );
+    // Without a daemon path the trigger has nothing to look for.
+    let t = tree();
+    t.file(
+        "debian/rdemo-run.runit.yaml",
+        "x:\n  run: \"cron -f\"\n  layout: usr\n",
+    );
+    let r = t.dhsb(&["-prdemo-run", "--dh-runit=2.16"], &[]);
+    assert!(
+        !r.ok() && format!("{r:?}").contains("needs the daemon's path"),
+        "{r:?}"
+    );
+}
