@@ -123,6 +123,10 @@ pub struct MaintRoots {
     pub dpkg_admindir: Option<PathBuf>,
     /// The local policy layer: `/usr/sbin/policy-rc.d`.
     pub policy_rc_d: PathBuf,
+    /// runit 2.2's copy of the packaged services (`/usr/share/runit/sv`),
+    /// which `cpsv` refreshes and runsv supervises from:
+    /// `/usr/share/runit/sv.now`.
+    pub packaged_sv_now: PathBuf,
 }
 
 impl Default for MaintRoots {
@@ -140,6 +144,7 @@ impl Default for MaintRoots {
             runsv_wait: RUNSV_WAIT,
             dpkg_admindir: None,
             policy_rc_d: "/usr/sbin/policy-rc.d".into(),
+            packaged_sv_now: "/usr/share/runit/sv.now".into(),
         }
     }
 }
@@ -172,6 +177,7 @@ impl MaintRoots {
             // what lintian's uses-dpkg-database-directly looks for.
             dpkg_admindir: Some(p.join("var").join("lib").join("dpkg")),
             policy_rc_d: re(&d.policy_rc_d),
+            packaged_sv_now: re(&d.packaged_sv_now),
         }
     }
 
@@ -422,6 +428,7 @@ impl Maint {
             self.clean_supervise(r);
         }
         if purge {
+            self.purge_packaged_copy(r);
             self.remove_wtime(r);
             let dot = self.dot_link();
             match fs::symlink_metadata(&dot) {
@@ -498,6 +505,49 @@ impl Maint {
             Ok(()) => r.actions.push(format!("wrote {} ({born})", path.display())),
             Err(e) => r.warnings.push(format!("{e:#}")),
         }
+    }
+
+    /// purge of a service in the `usr` layout (runit-helper's `sv_purge`):
+    /// its copy in `sv.now`, when its `.meta/pkg` names the package being
+    /// purged, goes with its link and its supervise files; the service is
+    /// taken down first (the trigger unlinks it when its binary goes, but
+    /// not a copy whose binary belongs to another package).
+    fn purge_packaged_copy(&self, r: &mut Report) {
+        if exists(&self.svdir()) {
+            return;
+        }
+        let copy = self.roots.packaged_sv_now.join(&self.name);
+        let owner = fs::read_to_string(copy.join(".meta/pkg")).unwrap_or_default();
+        if self.package.as_deref() != Some(owner.trim_end()) || owner.trim_end().is_empty() {
+            return;
+        }
+        let link = self.enable_link();
+        let into_copy = fs::read_link(&link).is_ok_and(|t| {
+            t.ends_with(Path::new("sv.current").join(&self.name))
+                || t.ends_with(Path::new("sv.now").join(&self.name))
+        });
+        if into_copy {
+            match fsx::remove_file_if_exists(&link) {
+                Ok(true) => r.actions.push(format!("removed {}", link.display())),
+                Ok(false) => {}
+                Err(e) => r.warnings.push(format!("{e:#}")),
+            }
+        }
+        let service = Service::at(copy.clone());
+        if RunitSv::default()
+            .wait_supervised(&service, Duration::ZERO)
+            .is_ok()
+        {
+            self.rescan(r);
+            let _ = wait_unsupervised(&service, RUNSVDIR_SCAN_WAIT);
+        }
+        match fs::remove_dir_all(&copy) {
+            Ok(()) => r.actions.push(format!("removed {}", copy.display())),
+            Err(e) => r
+                .warnings
+                .push(format!("cannot remove {}: {e}", copy.display())),
+        }
+        self.clean_supervise(r);
     }
 
     /// purge: the `.meta/wtime` postinst or the trigger wrote, then the
