@@ -575,3 +575,42 @@ fn with_runit_helper_216_policy_rc_d_is_asked_and_the_trigger_is_told() {
         assert!(!wtime.exists());
     }
 }
+
+/// runit-helper's sv_purge: purging a package takes away its services'
+/// copies in `/usr/share/runit/sv.now` (the `usr` layout), only those
+/// whose `.meta/pkg` names it, with their enable links and supervise
+/// files, once runsvdir has let go of them.
+#[test]
+fn purge_removes_the_usr_layout_copy_of_the_package_and_only_its_own() {
+    let host = Host::new();
+    let _runsvdir = host.runsvdir();
+    let now = host.p("usr/share/runit/sv.now");
+    for (name, pkg) in [("mine", "foo"), ("theirs", "bar")] {
+        let dir = now.join(name);
+        ServiceDef::new(&dir, DAEMON);
+        fs::create_dir_all(dir.join(".meta")).unwrap();
+        fs::write(dir.join(".meta/pkg"), pkg).unwrap();
+    }
+    // As runit's trigger links them (through sv.current).
+    symlink(
+        host.p("usr/share/runit/sv.now"),
+        host.p("usr/share/runit/sv.current"),
+    )
+    .unwrap();
+    symlink(
+        host.p("usr/share/runit/sv.current/mine"),
+        host.enable_link("mine"),
+    )
+    .unwrap();
+    let supervised = wait_running(&now.join("mine")).pid;
+    assert!(supervised != 0);
+    let out = host.maint("postrm", "mine", &["--package", "foo"], &["purge"]);
+    assert_eq!(stderr(&out), "");
+    assert!(!now.join("mine").exists(), "{}", stdout(&out));
+    assert!(fs::symlink_metadata(host.enable_link("mine")).is_err());
+    host.maint("postrm", "theirs", &["--package", "foo"], &["purge"]);
+    assert!(
+        now.join("theirs/run").exists(),
+        "another package's copy stays"
+    );
+}
