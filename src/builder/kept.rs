@@ -82,44 +82,47 @@ pub fn has_history(main: &Path) -> Result<bool> {
 /// `staging_root/.kept/SERVICE.STAMP/`, keeping their relative paths.
 /// Returns that directory; nothing is made when `rels` is empty.
 pub fn move_aside(staging_root: &Path, service: &str, rels: &[String]) -> Result<Option<PathBuf>> {
-    if rels.is_empty() {
-        return Ok(None);
-    }
-    let kept = staging_root.join(KEPT_DIR);
-    // Root only: logs and an admin's env files may hold secrets.
-    fsx::ensure_dir(&kept, 0o700)?;
-    let dest = unique_dir(&kept, &format!("{service}.{}", utc_stamp()))?;
     let dir = staging_root.join(service);
-    for rel in rels {
-        let to = dest.join(rel);
-        if let Some(parent) = to.parent() {
-            fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(parent)
-                .with_context(|| format!("cannot create {}", parent.display()))?;
-        }
-        fs::rename(dir.join(rel), &to).with_context(|| {
+    each_into_kept(staging_root, service, rels, |rel, to| {
+        fs::rename(dir.join(rel), to).with_context(|| {
             format!(
                 "cannot move {} to {}",
                 dir.join(rel).display(),
                 to.display()
             )
-        })?;
-    }
-    Ok(Some(dest))
+        })
+    })
 }
 
 /// Copies the files `rels` of `staging_root/service` (local edits about to
 /// be overwritten) into a new `staging_root/.kept/SERVICE.STAMP/`.
 pub fn copy_aside(staging_root: &Path, service: &str, rels: &[String]) -> Result<Option<PathBuf>> {
+    let dir = staging_root.join(service);
+    each_into_kept(staging_root, service, rels, |rel, to| {
+        let from = dir.join(rel);
+        let bytes = fs::read(&from).with_context(|| format!("cannot read {}", from.display()))?;
+        let mode = fs::symlink_metadata(&from)
+            .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777)
+            .unwrap_or(0o600);
+        fsx::write_atomic(to, &bytes, mode)
+    })
+}
+
+/// Makes a new `staging_root/.kept/SERVICE.STAMP/` (root only: logs and
+/// an admin's env files may hold secrets) and gives `put` each of `rels`
+/// with its place there, parents made; nothing when `rels` is empty.
+fn each_into_kept(
+    staging_root: &Path,
+    service: &str,
+    rels: &[String],
+    mut put: impl FnMut(&str, &Path) -> Result<()>,
+) -> Result<Option<PathBuf>> {
     if rels.is_empty() {
         return Ok(None);
     }
     let kept = staging_root.join(KEPT_DIR);
     fsx::ensure_dir(&kept, 0o700)?;
     let dest = unique_dir(&kept, &format!("{service}.{}", utc_stamp()))?;
-    let dir = staging_root.join(service);
     for rel in rels {
         let to = dest.join(rel);
         if let Some(parent) = to.parent() {
@@ -129,12 +132,7 @@ pub fn copy_aside(staging_root: &Path, service: &str, rels: &[String]) -> Result
                 .create(parent)
                 .with_context(|| format!("cannot create {}", parent.display()))?;
         }
-        let from = dir.join(rel);
-        let bytes = fs::read(&from).with_context(|| format!("cannot read {}", from.display()))?;
-        let mode = fs::symlink_metadata(&from)
-            .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777)
-            .unwrap_or(0o600);
-        fsx::write_atomic(&to, &bytes, mode)?;
+        put(rel, &to)?;
     }
     Ok(Some(dest))
 }

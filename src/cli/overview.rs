@@ -210,35 +210,27 @@ fn log_state(st: &ServiceStatus) -> String {
 }
 
 fn cells(r: &Row, now: SystemTime) -> Vec<Cell> {
-    let enabled = cell(r.enabled.as_str());
     let ready = cell(match r.ready {
         None => "-",
         Some(true) => "yes",
         Some(false) => "no",
     });
-    let command = cell(r.command.clone().unwrap_or_else(|| "-".into()));
-    match &r.status {
-        None => vec![
-            cell(&r.name),
+    // state, want, pid, uptime, log: a service without a status to show
+    // has only its state cell say why.
+    let [state, want, pid, uptime, log] = match &r.status {
+        None => [
             coloured("disabled", YELLOW),
             cell("-"),
-            enabled,
             cell("-"),
             cell("-"),
-            ready,
             cell("-"),
-            command,
         ],
-        Some(Err(e)) => vec![
-            cell(&r.name),
+        Some(Err(e)) => [
             coloured(e.kind().replace('_', " "), RED),
             cell("-"),
-            enabled,
             cell("-"),
             cell("-"),
-            ready,
             cell("-"),
-            command,
         ],
         Some(Ok(st)) => {
             let m: &Status = &st.main;
@@ -264,19 +256,20 @@ fn cells(r: &Row, now: SystemTime) -> Vec<Cell> {
             } else {
                 m.pid.to_string()
             };
-            vec![
-                cell(&r.name),
-                state,
-                cell(want),
-                enabled,
-                cell(pid),
-                uptime,
-                ready,
-                cell(log_state(st)),
-                command,
-            ]
+            [state, cell(want), cell(pid), uptime, cell(log_state(st))]
         }
-    }
+    };
+    vec![
+        cell(&r.name),
+        state,
+        want,
+        cell(r.enabled.as_str()),
+        pid,
+        uptime,
+        ready,
+        log,
+        cell(r.command.clone().unwrap_or_else(|| "-".into())),
+    ]
 }
 
 /// The table: a header and one aligned line per service; the command
