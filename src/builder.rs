@@ -27,7 +27,7 @@ mod plan;
 mod prune;
 mod stage;
 
-pub use kept::{KEPT_DIR, civil_from_days, foreign_entries};
+pub use kept::{KEPT_DIR, foreign_entries};
 pub use marker::{MarkerKind, marker_kind};
 
 use marker::{check_marker, read_marker};

@@ -41,6 +41,7 @@
 
 pub mod builder;
 pub mod cli;
+pub(crate) mod date;
 pub mod debhelper;
 pub mod fsx;
 pub mod maint;

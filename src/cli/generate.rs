@@ -50,6 +50,6 @@ fn man_date() -> String {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs())
         });
-    let (y, m, d) = crate::builder::civil_from_days((secs / 86_400) as i64);
+    let (y, m, d) = crate::date::civil_from_days((secs / 86_400) as i64);
     format!("{y:04}-{m:02}-{d:02}")
 }

@@ -75,13 +75,12 @@ pub fn readable(line: &str) -> String {
     ) else {
         return line.to_owned();
     };
-    // TAI64: 2^62 + 10 + Unix seconds, as runit writes it.
-    let unix = secs.wrapping_sub(0x4000_0000_0000_000a);
+    let unix = secs.wrapping_sub(crate::sv::TAI_UNIX_EPOCH);
     if unix > 1 << 40 {
         return line.to_owned();
     }
     let (days, rem) = (unix / 86_400, unix % 86_400);
-    let (y, m, d) = crate::builder::civil_from_days(days as i64);
+    let (y, m, d) = crate::date::civil_from_days(days as i64);
     format!(
         "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{nanos:09}{}",
         rem / 3600,
@@ -164,7 +163,7 @@ mod tests {
         // 2026-12-05 02:50:23 UTC = Unix 1796439023.
         let label = format!(
             "@{:016x}{:08x}",
-            0x4000_0000_0000_000a_u64 + 1_796_439_023,
+            crate::sv::TAI_UNIX_EPOCH + 1_796_439_023,
             5
         );
         assert_eq!(

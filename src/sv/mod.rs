@@ -37,7 +37,8 @@ use std::time::Duration;
 pub use error::SvError;
 pub use runit::RunitSv;
 pub use status::{
-    STATUS_LEN, ServiceStatus, State, Status, Want, error_json, render_error, render_error_into,
+    STATUS_LEN, ServiceStatus, State, Status, TAI_UNIX_EPOCH, Want, error_json, render_error,
+    render_error_into,
 };
 pub(crate) use svdir::{Spent, SvDir, open_error};
 pub use wait::check_passes;

@@ -19,7 +19,7 @@ use super::svdir::{Part, Spent, SvDir};
 pub const STATUS_LEN: usize = 20;
 /// TAI64 label of the Unix epoch as runit writes it (2^62 + 10 leap
 /// seconds).
-const TAI_UNIX_EPOCH: u64 = 0x4000_0000_0000_000a;
+pub const TAI_UNIX_EPOCH: u64 = 0x4000_0000_0000_000a;
 
 /// What runsv is doing with the service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
